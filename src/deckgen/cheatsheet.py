@@ -1,0 +1,110 @@
+"""Write the printable cheatsheet: cards as print HTML through a Jinja2 template, then WeasyPrint."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+from deckgen.markup import code_css, render
+from deckgen.model import Deck, Note, inline_html
+from deckgen.templates import read_template
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZES = {"a4": "A4 landscape", "letter": "letter landscape"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One card as the cheatsheet shows it."""
+
+    id: str
+    kind: str
+    title: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """The entries of one deck."""
+
+    name: str
+    entries: list[Entry]
+
+
+def build_pdf(deck: Deck, paper: str) -> bytes:
+    """Return the PDF bytes of the deck's cheatsheet."""
+    from weasyprint import HTML  # slow to import: only when a PDF is wanted
+
+    page = build_html(deck, paper)
+    log.info("laying out %d entries", len(deck.notes))
+    pdf: bytes = HTML(string=page, base_url=str(deck.cards_dir.resolve())).write_pdf()
+    return pdf
+
+
+def build_html(deck: Deck, paper: str) -> str:
+    """Return the cheatsheet as one HTML page."""
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = environment.from_string(read_template("cheatsheet.html.j2"))
+    css = "\n".join([_font_faces(), read_template("cheatsheet.css"), code_css("", "default")])
+    return template.render(
+        title=deck.config.title,
+        page_size=PAGE_SIZES[paper],
+        columns=deck.config.columns,
+        css=css,
+        sections=sections(deck),
+    )
+
+
+def sections(deck: Deck) -> list[Section]:
+    """Group the deck's cards by deck, in order of first appearance."""
+    grouped: dict[str, list[Entry]] = {name: [] for name in deck.sections}
+    for note in deck.notes:
+        grouped[note.card.deck].append(_entry(note, deck.cards_dir))
+    return [Section(name.replace("::", " \u203a "), entries) for name, entries in grouped.items()]
+
+
+def _entry(note: Note, cards_dir: Path) -> Entry:
+    card = note.card
+    cloze = card.kind == "cloze"
+    side = {
+        "title": render(card.title, card.loc, cards_dir, "print").html,
+        "front": render(card.front.text, card.front.loc, cards_dir, "print", cloze=cloze).html,
+        "back": render(card.back.text, card.back.loc, cards_dir, "print").html,
+    }
+    return Entry(
+        id=card.id or "",
+        kind=card.kind,
+        title=inline_html(side["title"]),
+        # A cloze card's text is its content; a question is shown only when it adds to the title.
+        question="" if cloze else side["front"],
+        answer=side["front"] + side["back"] if cloze else side["back"],
+    )
+
+
+def _font_faces() -> str:
+    """Embed the STIX text faces (matching the STIX math) and DejaVu shipped with Matplotlib.
+
+    Using fonts from a pinned dependency, not the system, makes the PDF look the same everywhere.
+    """
+    fonts = Path(str(files("matplotlib"))) / "mpl-data" / "fonts" / "ttf"
+    faces = [
+        ("Deck Serif", "STIXGeneral.ttf", "normal", "normal"),
+        ("Deck Serif", "STIXGeneralBol.ttf", "bold", "normal"),
+        ("Deck Serif", "STIXGeneralItalic.ttf", "normal", "italic"),
+        ("Deck Serif", "STIXGeneralBolIta.ttf", "bold", "italic"),
+        ("Deck Sans", "DejaVuSans.ttf", "normal", "normal"),
+        ("Deck Sans", "DejaVuSans-Bold.ttf", "bold", "normal"),
+        ("Deck Mono", "DejaVuSansMono.ttf", "normal", "normal"),
+        ("Deck Mono", "DejaVuSansMono-Bold.ttf", "bold", "normal"),
+    ]
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; src: url("{(fonts / file).as_uri()}"); '
+        f"font-weight: {weight}; font-style: {style}; }}"
+        for family, file, weight, style in faces
+    )

@@ -1,0 +1,95 @@
+"""The command line: flags to options, one call into the library, a summary line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from deckgen import __version__
+from deckgen.config import OUTPUTS, PAPERS, BuildOptions
+
+_CARDS = click.option(
+    "--cards",
+    "cards_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("cards"),
+    show_default=True,
+    help="Folder holding deck.yaml and the card files.",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="deckgen")
+def main() -> None:
+    """Compile Markdown + LaTeX flashcards into an Anki package and a printable PDF."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # WeasyPrint warns about its font subsetting backend on every build: nothing a user can act on.
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@main.command()
+@_CARDS
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("build"), show_default=True, help="Folder for the outputs.")
+@click.option("--paper", type=click.Choice(PAPERS), default=None,
+              help="Paper of the PDF (default: deck.yaml's, else a4), landscape.")
+@click.option("--only", type=click.Choice(OUTPUTS), default=None, help="Write only this output.")
+def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -> None:
+    """Write <out>/<slug>.apkg and <out>/<slug>.pdf from the cards."""
+    from deckgen.build import build as run_build
+
+    options = BuildOptions(cards_dir, out_dir, paper, (only,) if only else OUTPUTS)
+    with _progress() as progress:
+        result = run_build(options, progress)
+    _report_ids(result.ids_written)
+    outputs = ", ".join(str(p) for p in result.outputs)
+    click.echo(f"{_cards(result.cards, result.decks)} -> {outputs} ({result.seconds:.1f} s)")
+
+
+@main.command()
+@_CARDS
+def check(cards_dir: Path) -> None:
+    """Validate the cards without writing anything."""
+    from deckgen.build import check as run_check
+
+    result = run_check(cards_dir)
+    click.echo(f"{_cards(result.cards, result.decks)}: no problems ({result.seconds:.1f} s)")
+
+
+@main.command()
+@_CARDS
+def ids(cards_dir: Path) -> None:
+    """Write a permanent id into every card heading that has none."""
+    from deckgen.build import write_ids
+
+    _report_ids(write_ids(cards_dir))
+
+
+def _cards(cards: int, decks: int) -> str:
+    return f"{cards} card{'s' if cards != 1 else ''} in {decks} deck{'s' if decks != 1 else ''}"
+
+
+def _report_ids(written: int) -> None:
+    if written:
+        click.echo(f"wrote ids into {written} card heading{'s' if written != 1 else ''}: commit them")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """Show the build's stages as a progress bar on a terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda stage: None
+        return
+    with click.progressbar(length=3, label="building", file=sys.stderr) as bar:
+
+        def advance(stage: str) -> None:
+            bar.label = stage
+            bar.update(1)
+
+        yield advance

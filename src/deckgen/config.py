@@ -1,0 +1,89 @@
+"""The deck-wide settings in `cards/deck.yaml`, and the options of one build."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deckgen.errors import Problem, SourceErrors, SourceLoc
+
+CONFIG_NAME = "deck.yaml"
+PAPERS = ("a4", "letter")
+OUTPUTS = ("apkg", "pdf")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_KEYS = {"id", "title", "slug", "paper", "columns"}
+
+
+@dataclass(frozen=True)
+class DeckConfig:
+    """What `deck.yaml` says about the whole deck."""
+
+    id: str
+    title: str
+    slug: str
+    paper: str = "a4"
+    columns: int = 3
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where to read and write, and what to produce."""
+
+    cards_dir: Path = Path("cards")
+    out_dir: Path = Path("build")
+    paper: str | None = None
+    outputs: tuple[str, ...] = OUTPUTS
+
+
+def load_deck_config(cards_dir: Path) -> DeckConfig:
+    """Read and validate `deck.yaml` in the cards folder."""
+    path = cards_dir / CONFIG_NAME
+    top = SourceLoc(path, 1)
+    if not cards_dir.is_dir():
+        raise SourceErrors([Problem(SourceLoc(cards_dir, 0), "cards folder not found")])
+    if not path.is_file():
+        raise SourceErrors([Problem(top, "deck settings file not found")])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise SourceErrors([yaml_problem(path, err)]) from None
+    except UnicodeDecodeError:
+        raise SourceErrors([Problem(top, "not UTF-8 text")]) from None
+    return _validate(raw, top)
+
+
+def _validate(raw: Any, top: SourceLoc) -> DeckConfig:
+    if not isinstance(raw, dict):
+        raise SourceErrors([Problem(top, "expected keys id, title, slug")])
+    problems = [Problem(top, f"unknown setting '{key}'") for key in raw if key not in _KEYS]
+    for key in ("id", "title", "slug"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            problems.append(Problem(top, f"'{key}' must be a non-empty text"))
+    if isinstance(raw.get("slug"), str) and not _SLUG.match(raw["slug"]):
+        problems.append(Problem(top, "'slug' may hold only letters, digits, '.', '-' and '_'"))
+    if raw.get("paper", "a4") not in PAPERS:
+        problems.append(Problem(top, f"'paper' must be one of {', '.join(PAPERS)}"))
+    columns = raw.get("columns", 3)
+    if not isinstance(columns, int) or isinstance(columns, bool) or not 1 <= columns <= 6:
+        problems.append(Problem(top, "'columns' must be a whole number from 1 to 6"))
+    if problems:
+        raise SourceErrors(problems)
+    return DeckConfig(
+        id=raw["id"].strip(),
+        title=raw["title"].strip(),
+        slug=raw["slug"],
+        paper=raw.get("paper", "a4"),
+        columns=columns,
+    )
+
+
+def yaml_problem(path: Path, err: yaml.YAMLError, first_line: int = 1) -> Problem:
+    """Turn a YAML parse error into a problem at the line the parser stopped on."""
+    mark = getattr(err, "problem_mark", None)
+    line = first_line + (mark.line if mark is not None else 0)
+    reason = str(getattr(err, "problem", None) or err).strip()
+    return Problem(SourceLoc(path, line), f"invalid YAML: {reason}")

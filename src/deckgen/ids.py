@@ -1,0 +1,81 @@
+"""Give every card a permanent id, written into its heading so authors never invent one."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from deckgen.errors import Problem
+from deckgen.parse import ATTRS, CardFile
+
+_MAX_SLUG = 40
+
+
+def missing(files: list[CardFile]) -> list[Problem]:
+    """Report every card that has no id yet."""
+    return [
+        Problem(card.loc, f"card '{card.title}' has no id: run 'deckgen ids' to write one")
+        for file in files
+        for card in file.cards
+        if card.id is None
+    ]
+
+
+def write_missing(files: list[CardFile]) -> int:
+    """Write an id into every heading that lacks one; return how many were written."""
+    taken = {card.id for file in files for card in file.cards if card.id}
+    written = 0
+    for file in files:
+        new = {card.loc.line: _claim(slugify(card.title), taken) for card in file.cards if not card.id}
+        if new:
+            _rewrite(file.path, new)
+            written += len(new)
+    return written
+
+
+def slugify(title: str) -> str:
+    """Make a readable id from a card title: 'Bayes' theorem' -> 'bayes-theorem'."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # LaTeX commands keep their names: \chi -> chi
+    words = re.findall(r"[a-z0-9]+", text.replace("'", "").lower())
+    slug = ""
+    for word in words:
+        if len(slug) + len(word) + 1 > _MAX_SLUG and slug:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return slug[:_MAX_SLUG] or "card"
+
+
+def _claim(slug: str, taken: set[str]) -> str:
+    candidate, n = slug, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{slug}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _rewrite(path: Path, new_ids: dict[int, str]) -> None:
+    """Add `#id` to the given heading lines, changing nothing else in the file."""
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    lines = raw.replace("\r\n", "\n").split("\n")
+    for line_no, card_id in new_ids.items():
+        lines[line_no - 1] = with_id(lines[line_no - 1], card_id)
+    tmp = path.with_name(f".{path.name}.ids-tmp")
+    tmp.write_bytes(newline.join(lines).encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def with_id(heading: str, card_id: str) -> str:
+    """Return a heading line with `#card_id` in its attribute block (made if absent)."""
+    block = ATTRS.search(heading)
+    if block:
+        start = block.start(1)
+        return f"{heading[:start]}#{card_id} {heading[start:].lstrip()}"
+    text = re.sub(r"[ \t]+#+[ \t]*$", "", heading.rstrip())  # an ATX closing sequence
+    return f"{text} {{#{card_id}}}"
+
+

@@ -1,0 +1,264 @@
+"""Card Markdown to HTML: MathJax for Anki, vector math for print; images and clozes checked."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from deckgen.errors import Problem, SourceLoc
+from deckgen.mathsvg import MathError, typeset
+
+Target = Literal["anki", "print"]
+CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+_MATH = ("math_inline", "math_inline_double", "math_block")
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    """Return the one Markdown grammar of card files (CommonMark, tables, math, clozes)."""
+    md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    # allow_digits=False: "costs $5 and $10" is money, not math.
+    md.use(dollarmath_plugin, allow_digits=False, double_inline=True)
+    md.inline.ruler.before("text", "cloze", _cloze_rule)
+    return md
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(lang) if lang else None
+    except ClassNotFound:
+        lexer = None
+    body = pygments_highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else html.escape(code)
+    return f'<pre class="code"><code>{body}</code></pre>\n'
+
+
+def code_css(scope: str, style: str) -> str:
+    """Return Pygments colours for code blocks under a CSS selector."""
+    return str(HtmlFormatter(style=style).get_style_defs(f"{scope} .code"))
+
+
+def _cloze_rule(state: StateInline, silent: bool) -> bool:
+    """Parse {{cN::text}} and {{cN::text::hint}}; a `}}` inside math or code does not close it."""
+    opening = CLOZE_OPEN.match(state.src, state.pos)
+    if opening is None:
+        return False
+    close, hint = _cloze_end(state, opening.end())
+    if close is None:
+        return False
+    if not silent:
+        token = state.push("cloze_open", "", 0)
+        token.meta = {"n": int(opening.group(1))}
+        token.info = state.src[hint + 2 : close] if hint is not None else ""
+        limit = state.posMax
+        state.pos, state.posMax = opening.end(), hint if hint is not None else close
+        state.md.inline.tokenize(state)
+        state.posMax = limit
+        state.push("cloze_close", "", 0).info = token.info
+    state.pos = close + 2
+    return True
+
+
+def _cloze_end(state: StateInline, start: int) -> tuple[int | None, int | None]:
+    """Find the `}}` that closes a cloze (and its `::hint`), skipping whole inline tokens."""
+    saved, pos, hint = state.pos, start, None
+    try:
+        while pos < state.posMax:
+            if state.src.startswith("}}", pos):
+                return pos, hint
+            if hint is None and state.src.startswith("::", pos):
+                hint, pos = pos, pos + 2
+                continue
+            state.pos = pos
+            state.md.inline.skipToken(state)
+            pos = state.pos
+        return None, None
+    finally:
+        state.pos = saved
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image a card shows, and the name it has inside the Anki package."""
+
+    source: Path
+
+    @property
+    def media_name(self) -> str:
+        digest = hashlib.sha256(self.source.read_bytes()).hexdigest()[:16]
+        return f"deckgen-{digest}{self.source.suffix.lower()}"
+
+
+@dataclass
+class Rendered:
+    """HTML of one card side, the images it uses, and what is wrong with it."""
+
+    html: str
+    images: list[Image] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render(
+    markdown: str, loc: SourceLoc, cards_dir: Path, target: Target, *, cloze: bool = False
+) -> Rendered:
+    """Render one side of a card for Anki or for print, checking math, images and clozes."""
+    tokens = markdown_parser().parse(markdown)
+    result = Rendered("")
+    for token, line in _located(tokens, loc):
+        _inspect(token, line, cards_dir, cloze, result)
+    renderer = _AnkiRenderer() if target == "anki" else _PrintRenderer()
+    env: dict[str, Any] = {"cloze": cloze}
+    result.html = renderer.render(tokens, markdown_parser().options, env)
+    return result
+
+
+def _located(tokens: list[Token], loc: SourceLoc) -> Iterator[tuple[Token, SourceLoc]]:
+    """Yield every token, inline ones included, with the source line it comes from."""
+    line = loc
+    for token in tokens:
+        if token.map:
+            line = loc.at(token.map[0])
+        yield token, line
+        cursor = 0
+        for child in token.children or []:
+            needle = child.attrGet("src") or child.content
+            found = token.content.find(str(needle), cursor) if needle else -1
+            if found >= 0:
+                cursor = found
+            yield child, line.at(token.content.count("\n", 0, cursor))
+
+
+def _inspect(token: Token, loc: SourceLoc, cards_dir: Path, cloze: bool, out: Rendered) -> None:
+    if token.type in _MATH:
+        _check_math(token, loc, out)
+    elif token.type == "image":
+        _check_image(token, loc, cards_dir, out)
+    elif token.type == "text" and "$$" in token.content:
+        out.problems.append(Problem(loc, "unclosed $$: display math needs a closing '$$'"))
+    elif token.type == "text" and CLOZE_OPEN.search(token.content):
+        out.problems.append(Problem(loc, "cloze deletion is not closed with '}}'"))
+    elif token.type == "cloze_open" and not cloze:
+        out.problems.append(Problem(loc, "cloze deletion in a card that is not type=cloze"))
+
+
+def _check_math(token: Token, loc: SourceLoc, out: Rendered) -> None:
+    if re.search(r"^#{1,6}\s", token.content, re.MULTILINE):
+        out.problems.append(Problem(loc, "unclosed $$: the display math runs into a heading"))
+        return
+    try:
+        token.meta["math"] = typeset(token.content.strip(), token.type != "math_inline")
+    except MathError as err:
+        out.problems.append(Problem(loc, f"cannot typeset formula ${token.content.strip()}$: {err}"))
+
+
+def _check_image(token: Token, loc: SourceLoc, cards_dir: Path, out: Rendered) -> None:
+    src = str(token.attrGet("src") or "")
+    problem = _image_problem(src, loc, cards_dir)
+    if problem:
+        out.problems.append(Problem(loc, problem))
+        return
+    image = Image((loc.path.parent / unquote(src)).resolve())
+    token.meta["image"] = image
+    out.images.append(image)
+
+
+def _image_problem(src: str, loc: SourceLoc, cards_dir: Path) -> str | None:
+    if urlsplit(src).scheme or src.startswith("/"):
+        return f"image '{src}' must be a file path relative to the card file"
+    path = (loc.path.parent / unquote(src)).resolve()
+    if not path.is_relative_to(cards_dir.resolve()):
+        return f"image '{src}' is outside the cards folder"
+    if not path.is_file():
+        return f"image '{src}' not found"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"image '{src}' is not one of {', '.join(IMAGE_SUFFIXES)}"
+    return None
+
+
+class _AnkiRenderer(RendererHTML):
+    """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax."""
+
+    def math_inline(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+        return r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
+
+    def math_inline_double(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+        return r"\[" + _anki_latex(tokens[idx].content, env) + r"\]"
+
+    def math_block(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+        latex = _anki_latex(tokens[idx].content.strip(), env)
+        return f'<div class="math-display">\\[{latex}\\]</div>\n'
+
+    def image(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        token = tokens[idx]
+        image: Image | None = token.meta.get("image")
+        src = image.media_name if image else ""
+        return f'<img src="{html.escape(src)}" alt="{html.escape(token.content)}">'
+
+    def cloze_open(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return "{{c%d::" % tokens[idx].meta["n"]
+
+    def cloze_close(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        hint = tokens[idx].info
+        return f"::{html.escape(hint)}}}}}" if hint else "}}"
+
+
+def _anki_latex(latex: str, env: EnvType) -> str:
+    """Escape LaTeX for an HTML field; in cloze notes keep `}}` from ending the deletion."""
+    if env.get("cloze"):
+        while "}}" in latex:
+            latex = latex.replace("}}", "} }")
+    return html.escape(latex, quote=False)
+
+
+class _PrintRenderer(RendererHTML):
+    """Vector math as SVG images sized in em, images as file URLs, clozes highlighted."""
+
+    def math_inline(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return _math_img(tokens[idx], "inline")
+
+    def math_inline_double(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return _math_img(tokens[idx], "display")
+
+    def math_block(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return f'<div class="math-display">{_math_img(tokens[idx], "display")}</div>\n'
+
+    def image(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        token = tokens[idx]
+        image: Image | None = token.meta.get("image")
+        src = image.source.as_uri() if image else ""
+        return f'<img class="figure" src="{html.escape(src)}" alt="{html.escape(token.content)}">'
+
+    def cloze_open(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return '<span class="cloze">'
+
+    def cloze_close(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return "</span>"
+
+
+def _math_img(token: Token, style: str) -> str:
+    math = token.meta.get("math")
+    if math is None:  # only reached when the build already failed on this formula
+        return html.escape(token.content)
+    return (
+        f'<img class="math {style}" src="{math.data_uri()}" alt="{html.escape(token.content.strip())}" '
+        f'style="width:{math.width}em;height:{math.height}em;vertical-align:{math.baseline}em">'
+    )

@@ -1,0 +1,99 @@
+"""Assemble parsed cards into one deck: ids checked, GUIDs, Anki deck names, rendered sides."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+
+from deckgen.config import DeckConfig
+from deckgen.errors import Problem
+from deckgen.markup import Image, render
+from deckgen.parse import Card, CardFile
+
+
+@dataclass(frozen=True)
+class Note:
+    """A card ready for Anki: identity, place and the HTML of its parts."""
+
+    card: Card
+    guid: str
+    deck_name: str
+    title: str
+    front: str
+    back: str
+    images: tuple[Image, ...]
+
+
+@dataclass(frozen=True)
+class Deck:
+    """The whole deck: settings, notes in source order, and its sections in order."""
+
+    config: DeckConfig
+    cards_dir: Path
+    notes: tuple[Note, ...]
+
+    @property
+    def sections(self) -> list[str]:
+        """Return the deck paths in the order they first appear."""
+        return list(dict.fromkeys(note.card.deck for note in self.notes))
+
+    @property
+    def images(self) -> list[Image]:
+        """Return every image used, once each, in order of first use."""
+        return list(dict.fromkeys(image for note in self.notes for image in note.images))
+
+
+def assemble(files: list[CardFile], config: DeckConfig, cards_dir: Path) -> tuple[Deck, list[Problem]]:
+    """Check ids across files and render every card for Anki; return the deck and all problems."""
+    cards = [card for file in files for card in file.cards]
+    problems = [p for file in files for p in file.problems]
+    problems += duplicate_ids(cards)
+    notes = []
+    for card in cards:
+        note, found = _note(card, config, cards_dir)
+        notes.append(note)
+        problems += found
+    return Deck(config, cards_dir, tuple(notes)), problems
+
+
+def duplicate_ids(cards: list[Card]) -> list[Problem]:
+    """Report every card whose id another card also uses, naming the other places."""
+    places = defaultdict(list)
+    for card in cards:
+        if card.id is not None:
+            places[card.id].append(card.loc)
+    problems = []
+    for card_id, locs in places.items():
+        for loc in locs if len(locs) > 1 else []:
+            others = ", ".join(str(other) for other in locs if other != loc)
+            problems.append(Problem(loc, f"duplicate card id '{card_id}' (also used at {others})"))
+    return problems
+
+
+def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[Problem]]:
+    cloze = card.kind == "cloze"
+    title = render(card.title, card.loc, cards_dir, "anki")
+    front = render(card.front.text, card.front.loc, cards_dir, "anki", cloze=cloze)
+    back = render(card.back.text, card.back.loc, cards_dir, "anki")
+    note = Note(
+        card=card,
+        guid=genanki.guid_for(config.id, card.id or ""),
+        deck_name=f"{config.title}::{card.deck}",
+        title=inline_html(title.html),
+        front=front.html,
+        back=back.html,
+        images=tuple(title.images + front.images + back.images),
+    )
+    return note, title.problems + front.problems + back.problems
+
+
+def inline_html(html: str) -> str:
+    """Unwrap a one-paragraph rendering (a title) to its inline HTML."""
+    match = re.fullmatch(r"<p>(.*)</p>\n?", html, re.DOTALL)
+    return match.group(1) if match else html
+
+

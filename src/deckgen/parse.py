@@ -1,0 +1,262 @@
+"""Read card files: front matter, then one card per `##` heading."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it.token import Token
+
+from deckgen.config import yaml_problem
+from deckgen.errors import Problem, SourceLoc
+from deckgen.markup import CLOZE_OPEN, markdown_parser
+
+CARD_TYPES = ("basic", "reversed", "cloze")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ATTRS = re.compile(r"\s*\{((?:\s*(?:#[^\s{}]*|[A-Za-z_]+=[^\s{}]*))+)\s*\}\s*$")
+_ANSWER = re.compile(r"^A:[ \t]?")
+_FRONT_MATTER_KEYS = {"deck", "tags"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of Markdown from a card file, and where it starts."""
+
+    text: str
+    loc: SourceLoc
+
+
+@dataclass(frozen=True)
+class Card:
+    """One card as written: its identity, kind, deck and Markdown sides."""
+
+    id: str | None
+    title: str
+    kind: str
+    front: Segment
+    back: Segment
+    deck: str
+    tags: tuple[str, ...]
+    loc: SourceLoc
+
+
+@dataclass(frozen=True)
+class CardFile:
+    """A parsed card file and the problems found in it."""
+
+    path: Path
+    cards: tuple[Card, ...]
+    problems: tuple[Problem, ...]
+
+
+def card_paths(cards_dir: Path) -> list[Path]:
+    """Return every Markdown file under the cards folder, in sorted order."""
+    return sorted(p for p in cards_dir.rglob("*.md") if p.is_file())
+
+
+def read_all(cards_dir: Path) -> list[CardFile]:
+    """Parse every card file under the cards folder."""
+    return [read_file(path) for path in card_paths(cards_dir)]
+
+
+def read_file(path: Path) -> CardFile:
+    """Parse one card file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return CardFile(path, (), (Problem(SourceLoc(path, 1), "not UTF-8 text"),))
+    problems: list[Problem] = []
+    meta, body_line = _front_matter(path, text, problems)
+    lines = text.split("\n")[body_line - 1 :]
+    cards = list(_cards(path, lines, body_line, meta, problems)) if meta else []
+    return CardFile(path, tuple(cards), tuple(problems))
+
+
+@dataclass(frozen=True)
+class _Meta:
+    deck: str
+    tags: tuple[str, ...]
+
+
+def _front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[_Meta | None, int]:
+    """Return the front matter and the line where the body starts."""
+    lines = text.split("\n")
+    top = SourceLoc(path, 1)
+    if not lines or lines[0].strip() != "---":
+        problems.append(Problem(top, "missing front matter: start the file with '---', 'deck: ...'"))
+        return None, 1
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), None)
+    if end is None:
+        problems.append(Problem(top, "front matter is not closed by a '---' line"))
+        return None, 1
+    try:
+        raw = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as err:
+        problems.append(yaml_problem(path, err, first_line=2))
+        return None, end + 2
+    return _validate_meta(raw, top, problems), end + 2
+
+
+def _validate_meta(raw: Any, top: SourceLoc, problems: list[Problem]) -> _Meta | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(top, "front matter must be 'key: value' lines with 'deck'"))
+        return None
+    found = [Problem(top, f"unknown front matter key '{k}'") for k in raw if k not in _FRONT_MATTER_KEYS]
+    deck = raw.get("deck")
+    if not isinstance(deck, str) or any(not part.strip() for part in deck.split("::")):
+        found.append(Problem(top, "'deck' must be a deck name like 'Statistics::Distributions'"))
+    tags = raw.get("tags", [])
+    if isinstance(tags, str):
+        tags = [tags]
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        found.append(Problem(top, "'tags' must be a list of words"))
+    elif bad := [t for t in tags if re.search(r"\s", t)]:
+        found.append(Problem(top, f"tag '{bad[0]}' contains a space; Anki tags are single words"))
+    problems.extend(found)
+    if found:
+        return None
+    return _Meta("::".join(p.strip() for p in str(deck).split("::")), tuple(tags))
+
+
+@dataclass(frozen=True)
+class _Heading:
+    level: int
+    text: str
+    first: int  # 0-based line index in the body
+    after: int  # first body line after the heading
+
+
+def _headings(tokens: list[Token]) -> Iterator[_Heading]:
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.level == 0 and tok.tag in ("h1", "h2") and tok.map:
+            yield _Heading(int(tok.tag[1]), tokens[i + 1].content, tok.map[0], tok.map[1])
+
+
+def _cards(
+    path: Path, lines: list[str], body_line: int, meta: _Meta, problems: list[Problem]
+) -> Iterator[Card]:
+    tokens = markdown_parser().parse("\n".join(lines))
+    headings = list(_headings(tokens))
+    first_card = next((h.first for h in headings if h.level == 2), len(lines))
+    _check_preamble(path, lines, body_line, headings, first_card, problems)
+    cards = [h for h in headings if h.level == 2]
+    for heading, nxt in zip(cards, [*cards[1:], None]):
+        end = nxt.first if nxt else len(lines)
+        # A `#` title between cards belongs to no card; it ends the one before it.
+        end = min([end, *(h.first for h in headings if h.level == 1 and heading.first < h.first)])
+        card = _card(path, lines, body_line, heading, end, tokens, meta, problems)
+        if card is not None:
+            yield card
+
+
+def _check_preamble(
+    path: Path,
+    lines: list[str],
+    body_line: int,
+    headings: list[_Heading],
+    first_card: int,
+    problems: list[Problem],
+) -> None:
+    titles = {i for h in headings if h.level == 1 for i in range(h.first, h.after)}
+    for i in range(first_card):
+        if lines[i].strip() and i not in titles:
+            loc = SourceLoc(path, body_line + i)
+            problems.append(Problem(loc, "text before the first card: each card starts with '## '"))
+            return
+
+
+def _card(
+    path: Path,
+    lines: list[str],
+    body_line: int,
+    heading: _Heading,
+    end: int,
+    tokens: list[Token],
+    meta: _Meta,
+    problems: list[Problem],
+) -> Card | None:
+    loc = SourceLoc(path, body_line + heading.first)
+    title, attrs = _split_attrs(heading.text)
+    card_id, kind, bad = _attributes(attrs)
+    problems.extend(Problem(loc, msg) for msg in bad)
+    if not title:
+        problems.append(Problem(loc, "card heading has no title"))
+    answer = _answer_line(tokens, heading.after, end)
+    front = _segment(path, lines, body_line, heading.after, answer if answer is not None else end)
+    back = _back(path, lines, body_line, answer, end)
+    found = _check_sides(kind, title, front, back, answer is not None, loc)
+    problems.extend(found)
+    if bad or found or not title:
+        return None
+    return Card(card_id, title, kind, front, back, meta.deck, meta.tags, loc)
+
+
+def _split_attrs(text: str) -> tuple[str, str]:
+    match = ATTRS.search(text)
+    if match is None:
+        return text.strip(), ""
+    return text[: match.start()].strip(), match.group(1)
+
+
+def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
+    """Return the id, card type and what is wrong with an attribute block."""
+    card_id, kind, bad = None, "basic", []
+    for item in attrs.split():
+        if item.startswith("#"):
+            card_id = item[1:]
+            if not ID_PATTERN.match(card_id):
+                bad.append(f"invalid card id '{card_id}': use letters, digits, '-' and '_'")
+        elif item.startswith("type="):
+            kind = item[len("type=") :]
+            if kind not in CARD_TYPES:
+                bad.append(f"unknown card type '{kind}' (expected {', '.join(CARD_TYPES)})")
+        else:
+            bad.append(f"unknown card attribute '{item}' (expected #id or type=...)")
+    return card_id, kind, bad
+
+
+def _answer_line(tokens: list[Token], start: int, end: int) -> int | None:
+    """Return the body line of the card's top-level `A:` paragraph, if any."""
+    for i, tok in enumerate(tokens):
+        if tok.type != "paragraph_open" or tok.level != 0 or not tok.map:
+            continue
+        if start <= tok.map[0] < end and _ANSWER.match(tokens[i + 1].content):
+            return tok.map[0]
+    return None
+
+
+def _segment(path: Path, lines: list[str], body_line: int, start: int, end: int) -> Segment:
+    return _trimmed(lines[start:end], SourceLoc(path, body_line + start))
+
+
+def _back(path: Path, lines: list[str], body_line: int, answer: int | None, end: int) -> Segment:
+    if answer is None:
+        return Segment("", SourceLoc(path, body_line + end))
+    first = _ANSWER.sub("", lines[answer].lstrip(), count=1)
+    return _trimmed([first, *lines[answer + 1 : end]], SourceLoc(path, body_line + answer))
+
+
+def _trimmed(lines: list[str], loc: SourceLoc) -> Segment:
+    """Drop blank lines around a stretch of Markdown, keeping its location true."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return Segment("", loc)
+    return Segment("\n".join(lines[filled[0] : filled[-1] + 1]), loc.at(filled[0]))
+
+
+def _check_sides(
+    kind: str, title: str, front: Segment, back: Segment, has_answer: bool, loc: SourceLoc
+) -> list[Problem]:
+    if kind == "cloze":
+        if not CLOZE_OPEN.search(front.text):
+            return [Problem(loc, "cloze card has no deletion: mark one like {{c1::text}}")]
+        return []
+    if not has_answer:
+        return [Problem(loc, f"card '{title}' has no back: start its answer with a line 'A: ...'")]
+    if not back.text.strip():
+        return [Problem(back.loc, f"card '{title}' has an empty answer after 'A:'")]
+    return []
