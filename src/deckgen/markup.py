@@ -260,5 +260,5 @@ def _math_img(token: Token, style: str) -> str:
         return html.escape(token.content)
     return (
         f'<img class="math {style}" src="{math.data_uri()}" alt="{html.escape(token.content.strip())}" '
-        f'style="width:{math.width}em;height:{math.height}em;vertical-align:{math.baseline}em">'
+        f'style="width:{math.width}em;vertical-align:{math.baseline}em">'
     )
