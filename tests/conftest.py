@@ -25,8 +25,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def deckgen(*args: str) -> Result:
-    """Run the real command line in-process."""
-    return CliRunner().invoke(main, list(args))
+    """Run the real command line in-process; an exception other than an exit is a deckgen bug."""
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
 
 
 def built(project: Path, *args: str) -> Path:
@@ -60,7 +63,7 @@ def collection(tmp_path: Path) -> Iterator[object]:
 
 
 def import_apkg(col: object, apkg: Path) -> None:
-    """Import a package as Anki's GUI does by default: update notes if the incoming ones are newer."""
+    """Import a package with Anki's default options: update notes when the incoming one is newer."""
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Update
 

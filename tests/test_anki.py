@@ -1,4 +1,4 @@
-"""The .apkg imported into a real Anki collection (official `anki` package), before and after edits."""
+"""The .apkg imported into a real Anki collection (official `anki` package), edited, re-imported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import apkg_notes, built, deckgen, import_apkg
 
 CARDS = 7  # notes in tests/fixtures/deck
@@ -58,7 +57,9 @@ def test_fields_carry_mathjax_with_latex_untouched(project: Path, collection: An
     assert 'class="code"' in note_by_title(collection, "Code")["Back"]
 
 
-def test_cloze_math_ending_in_braces_keeps_the_deletion_whole(project: Path, collection: Any) -> None:
+def test_cloze_math_ending_in_braces_keeps_the_deletion_whole(
+    project: Path, collection: Any
+) -> None:
     import_apkg(collection, built(project))
     note = note_by_title(collection, "Standard error")
     text = note["Text"]
@@ -105,7 +106,9 @@ def test_reimport_after_edits_updates_in_place_and_keeps_reviews(
 
     assert collection.note_count() == CARDS
     assert "The arithmetic mean:" in note_by_title(collection, "Sample mean")["Back"]
-    assert "Which LaTeX must survive untouched?" in note_by_title(collection, "Tricky LaTeX")["Front"]
+    assert (
+        "Which LaTeX must survive untouched?" in note_by_title(collection, "Tricky LaTeX")["Front"]
+    )
     assert note_by_title(collection, "Bayes* theorem").id == bayes_id  # moved, same note
     assert collection.db.scalar("select count() from revlog") == 1
     assert collection.get_note(reviewed).cards()[0].reps == 1

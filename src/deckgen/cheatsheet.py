@@ -1,17 +1,19 @@
-"""Write the printable cheatsheet: cards as print HTML through a Jinja2 template, then WeasyPrint."""
+"""Write the printable cheatsheet: print HTML of the cards, a Jinja2 template, WeasyPrint."""
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 import jinja2
 
-from deckgen.markup import code_css, render
+from deckgen.markup import code_css, read_template, render
 from deckgen.model import Deck, Note, inline_html
-from deckgen.templates import read_template
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,25 @@ def build_pdf(deck: Deck, paper: str) -> bytes:
 
     page = build_html(deck, paper)
     log.info("laying out %d entries", len(deck.notes))
-    pdf: bytes = HTML(string=page, base_url=str(deck.cards_dir.resolve())).write_pdf()
+    with _fixed_font_dates():
+        pdf: bytes = HTML(string=page, base_url=str(deck.cards_dir.resolve())).write_pdf()
     return pdf
+
+
+@contextmanager
+def _fixed_font_dates() -> Iterator[None]:
+    """Keep the build time out of the PDF.
+
+    Without HarfBuzz, WeasyPrint subsets fonts with fontTools, which stamps each subset with the
+    current time unless SOURCE_DATE_EPOCH is set; a font's date means nothing in a cheatsheet.
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = saved or "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 def build_html(deck: Deck, paper: str) -> str:

@@ -35,10 +35,20 @@ def main() -> None:
 
 @main.command()
 @_CARDS
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("build"), show_default=True, help="Folder for the outputs.")
-@click.option("--paper", type=click.Choice(PAPERS), default=None,
-              help="Paper of the PDF (default: deck.yaml's, else a4), landscape.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the outputs.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPERS),
+    default=None,
+    help="Paper of the PDF (default: deck.yaml's, else a4), landscape.",
+)
 @click.option("--only", type=click.Choice(OUTPUTS), default=None, help="Write only this output.")
 def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -> None:
     """Write <out>/<slug>.apkg and <out>/<slug>.pdf from the cards."""
@@ -77,7 +87,9 @@ def _cards(cards: int, decks: int) -> str:
 
 def _report_ids(written: int) -> None:
     if written:
-        click.echo(f"wrote ids into {written} card heading{'s' if written != 1 else ''}: commit them")
+        click.echo(
+            f"wrote ids into {written} card heading{'s' if written != 1 else ''}: commit them"
+        )
 
 
 @contextmanager

@@ -28,7 +28,9 @@ def write_missing(files: list[CardFile]) -> int:
     taken = {card.id for file in files for card in file.cards if card.id}
     written = 0
     for file in files:
-        new = {card.loc.line: _claim(slugify(card.title), taken) for card in file.cards if not card.id}
+        new = {
+            card.loc.line: _claim(slugify(card.title), taken) for card in file.cards if not card.id
+        }
         if new:
             _rewrite(file.path, new)
             written += len(new)
@@ -77,5 +79,3 @@ def with_id(heading: str, card_id: str) -> str:
         return f"{heading[:start]}#{card_id} {heading[start:].lstrip()}"
     text = re.sub(r"[ \t]+#+[ \t]*$", "", heading.rstrip())  # an ATX closing sequence
     return f"{text} {{#{card_id}}}"
-
-

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -32,6 +33,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 _MATH = ("math_inline", "math_inline_double", "math_block")
 
 
+def read_template(name: str) -> str:
+    """Return the text of a file in the top-level templates/ folder (package deckgen.templates)."""
+    return files("deckgen.templates").joinpath(name).read_text(encoding="utf-8")
+
+
 @cache
 def markdown_parser() -> MarkdownIt:
     """Return the one Markdown grammar of card files (CommonMark, tables, math, clozes)."""
@@ -48,13 +54,16 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         lexer = get_lexer_by_name(lang) if lang else None
     except ClassNotFound:
         lexer = None
-    body = pygments_highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else html.escape(code)
+    body = (
+        pygments_highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else html.escape(code)
+    )
     return f'<pre class="code"><code>{body}</code></pre>\n'
 
 
 def code_css(scope: str, style: str) -> str:
     """Return Pygments colours for code blocks under a CSS selector."""
-    return str(HtmlFormatter(style=style).get_style_defs(f"{scope} .code"))
+    formatter = HtmlFormatter(style=style)
+    return str(formatter.get_style_defs(f"{scope} .code"))  # type: ignore[no-untyped-call]
 
 
 def _cloze_rule(state: StateInline, silent: bool) -> bool:
@@ -167,7 +176,9 @@ def _check_math(token: Token, loc: SourceLoc, out: Rendered) -> None:
     try:
         token.meta["math"] = typeset(token.content.strip(), token.type != "math_inline")
     except MathError as err:
-        out.problems.append(Problem(loc, f"cannot typeset formula ${token.content.strip()}$: {err}"))
+        out.problems.append(
+            Problem(loc, f"cannot typeset formula ${token.content.strip()}$: {err}")
+        )
 
 
 def _check_image(token: Token, loc: SourceLoc, cards_dir: Path, out: Rendered) -> None:
@@ -197,26 +208,28 @@ def _image_problem(src: str, loc: SourceLoc, cards_dir: Path) -> str | None:
 class _AnkiRenderer(RendererHTML):
     """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax."""
 
-    def math_inline(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+    def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
         return r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
 
-    def math_inline_double(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+    def math_inline_double(
+        self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType
+    ) -> str:
         return r"\[" + _anki_latex(tokens[idx].content, env) + r"\]"
 
-    def math_block(self, tokens: list[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
+    def math_block(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
         latex = _anki_latex(tokens[idx].content.strip(), env)
         return f'<div class="math-display">\\[{latex}\\]</div>\n'
 
-    def image(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def image(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         token = tokens[idx]
         image: Image | None = token.meta.get("image")
         src = image.media_name if image else ""
         return f'<img src="{html.escape(src)}" alt="{html.escape(token.content)}">'
 
-    def cloze_open(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
-        return "{{c%d::" % tokens[idx].meta["n"]
+    def cloze_open(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+        return f"{{{{c{tokens[idx].meta['n']}::"
 
-    def cloze_close(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def cloze_close(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         hint = tokens[idx].info
         return f"::{html.escape(hint)}}}}}" if hint else "}}"
 
@@ -232,25 +245,27 @@ def _anki_latex(latex: str, env: EnvType) -> str:
 class _PrintRenderer(RendererHTML):
     """Vector math as SVG images sized in em, images as file URLs, clozes highlighted."""
 
-    def math_inline(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return _math_img(tokens[idx], "inline")
 
-    def math_inline_double(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def math_inline_double(
+        self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType
+    ) -> str:
         return _math_img(tokens[idx], "display")
 
-    def math_block(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def math_block(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return f'<div class="math-display">{_math_img(tokens[idx], "display")}</div>\n'
 
-    def image(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def image(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         token = tokens[idx]
         image: Image | None = token.meta.get("image")
         src = image.source.as_uri() if image else ""
         return f'<img class="figure" src="{html.escape(src)}" alt="{html.escape(token.content)}">'
 
-    def cloze_open(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def cloze_open(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return '<span class="cloze">'
 
-    def cloze_close(self, tokens: list[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def cloze_close(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return "</span>"
 
 
@@ -258,7 +273,8 @@ def _math_img(token: Token, style: str) -> str:
     math = token.meta.get("math")
     if math is None:  # only reached when the build already failed on this formula
         return html.escape(token.content)
+    alt = html.escape(token.content.strip())
     return (
-        f'<img class="math {style}" src="{math.data_uri()}" alt="{html.escape(token.content.strip())}" '
+        f'<img class="math {style}" src="{math.data_uri()}" alt="{alt}" '
         f'style="width:{math.width}em;vertical-align:{math.baseline}em">'
     )

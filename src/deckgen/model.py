@@ -47,7 +47,9 @@ class Deck:
         return list(dict.fromkeys(image for note in self.notes for image in note.images))
 
 
-def assemble(files: list[CardFile], config: DeckConfig, cards_dir: Path) -> tuple[Deck, list[Problem]]:
+def assemble(
+    files: list[CardFile], config: DeckConfig, cards_dir: Path
+) -> tuple[Deck, list[Problem]]:
     """Check ids across files and render every card for Anki; return the deck and all problems."""
     cards = [card for file in files for card in file.cards]
     problems = [p for file in files for p in file.problems]
@@ -95,5 +97,3 @@ def inline_html(html: str) -> str:
     """Unwrap a one-paragraph rendering (a title) to its inline HTML."""
     match = re.fullmatch(r"<p>(.*)</p>\n?", html, re.DOTALL)
     return match.group(1) if match else html
-
-

@@ -15,10 +15,9 @@ from typing import Any
 
 import genanki
 
-from deckgen.markup import code_css
+from deckgen.markup import code_css, read_template
 from deckgen.model import Deck, Note
 from deckgen.state import Lock
-from deckgen.templates import read_template
 
 # Note type ids, names, fields and template names are part of every user's collection: Anki finds
 # note types by id and refuses to update notes whose fields changed. NEVER change them.
@@ -28,7 +27,9 @@ _TITLE_AND_QUESTION = (
 )
 _BACK = '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Back}}</div>'
 _CLOZE_FRONT = '<div class="title">{{Title}}</div>\n<div class="question">{{cloze:Text}}</div>'
-_CLOZE_BACK = _CLOZE_FRONT + '\n{{#Extra}}<hr id="answer">\n<div class="answer">{{Extra}}</div>{{/Extra}}'
+_CLOZE_BACK = (
+    _CLOZE_FRONT + '\n{{#Extra}}<hr id="answer">\n<div class="answer">{{Extra}}</div>{{/Extra}}'
+)
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,19 @@ NOTE_TYPES = {
         ("Title", "Front", "Back"),
         (
             ("Card 1", _TITLE_AND_QUESTION, _BACK),
-            ("Card 2", '<div class="question">{{Back}}</div>',
-             '{{FrontSide}}\n<hr id="answer">\n' + _TITLE_AND_QUESTION),
+            (
+                "Card 2",
+                '<div class="question">{{Back}}</div>',
+                '{{FrontSide}}\n<hr id="answer">\n' + _TITLE_AND_QUESTION,
+            ),
         ),
     ),
     "cloze": NoteType(
-        1332330649, "deckgen Cloze", ("Title", "Text", "Extra"), (("Cloze", _CLOZE_FRONT, _CLOZE_BACK),), True
+        1332330649,
+        "deckgen Cloze",
+        ("Title", "Text", "Extra"),
+        (("Cloze", _CLOZE_FRONT, _CLOZE_BACK),),
+        True,
     ),
 }
 
@@ -112,7 +120,9 @@ def build_apkg(deck: Deck, lock: Lock) -> bytes:
     models = {kind: _model(kind, css, lock) for kind in NOTE_TYPES}
     decks: dict[str, genanki.Deck] = {}
     for note in deck.notes:
-        anki_deck = decks.setdefault(note.deck_name, genanki.Deck(_deck_id(note.deck_name), note.deck_name))
+        anki_deck = decks.setdefault(
+            note.deck_name, genanki.Deck(_deck_id(note.deck_name), note.deck_name)
+        )
         anki_deck.add_note(_anki_note(note, models[note.card.kind], lock))
     return _zip_package(list(decks.values()), deck, lock.newest_used())
 
@@ -141,13 +151,17 @@ def _zip_package(decks: list[genanki.Deck], deck: Deck, timestamp: int) -> bytes
         db_path = Path(tmp) / "collection.anki2"
         with sqlite3.connect(db_path) as conn:
             # Note and card ids count up from the newest stamp: stable while the content is.
-            genanki.Package(decks).write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
+            genanki.Package(decks).write_to_db(
+                conn.cursor(), timestamp, itertools.count(timestamp * 1000)
+            )
         conn.close()
         images = deck.images
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as apkg:
             _add(apkg, "collection.anki2", db_path.read_bytes())
-            _add(apkg, "media", json.dumps({str(i): img.media_name for i, img in enumerate(images)}))
+            _add(
+                apkg, "media", json.dumps({str(i): img.media_name for i, img in enumerate(images)})
+            )
             for i, image in enumerate(images):
                 _add(apkg, str(i), image.source.read_bytes())
     return buffer.getvalue()

@@ -87,7 +87,9 @@ def _front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[_Meta
     lines = text.split("\n")
     top = SourceLoc(path, 1)
     if not lines or lines[0].strip() != "---":
-        problems.append(Problem(top, "missing front matter: start the file with '---', 'deck: ...'"))
+        problems.append(
+            Problem(top, "missing front matter: start the file with '---', 'deck: ...'")
+        )
         return None, 1
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), None)
     if end is None:
@@ -105,7 +107,9 @@ def _validate_meta(raw: Any, top: SourceLoc, problems: list[Problem]) -> _Meta |
     if not isinstance(raw, dict):
         problems.append(Problem(top, "front matter must be 'key: value' lines with 'deck'"))
         return None
-    found = [Problem(top, f"unknown front matter key '{k}'") for k in raw if k not in _FRONT_MATTER_KEYS]
+    found = [
+        Problem(top, f"unknown front matter key '{k}'") for k in raw if k not in _FRONT_MATTER_KEYS
+    ]
     deck = raw.get("deck")
     if not isinstance(deck, str) or any(not part.strip() for part in deck.split("::")):
         found.append(Problem(top, "'deck' must be a deck name like 'Statistics::Distributions'"))
@@ -144,7 +148,7 @@ def _cards(
     first_card = next((h.first for h in headings if h.level == 2), len(lines))
     _check_preamble(path, lines, body_line, headings, first_card, problems)
     cards = [h for h in headings if h.level == 2]
-    for heading, nxt in zip(cards, [*cards[1:], None]):
+    for heading, nxt in zip(cards, [*cards[1:], None], strict=True):
         end = nxt.first if nxt else len(lines)
         # A `#` title between cards belongs to no card; it ends the one before it.
         end = min([end, *(h.first for h in headings if h.level == 1 and heading.first < h.first)])

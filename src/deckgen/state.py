@@ -68,9 +68,13 @@ def load(cards_dir: Path) -> Lock:
         raw = json.loads(path.read_text(encoding="utf-8"))
         stamps = {k: Stamp(str(v["hash"]), int(v["mod"])) for k, v in raw["stamps"].items()}
     except json.JSONDecodeError as err:
-        raise SourceErrors([Problem(SourceLoc(path, err.lineno), f"broken lock file: {err.msg}")]) from None
+        raise SourceErrors(
+            [Problem(SourceLoc(path, err.lineno), f"broken lock file: {err.msg}")]
+        ) from None
     except (KeyError, TypeError, ValueError, AttributeError):
-        message = "broken lock file: delete it to start afresh (Anki will then update every note once)"
+        message = (
+            "broken lock file: delete it to start afresh (Anki will then update every note once)"
+        )
         raise SourceErrors([Problem(SourceLoc(path, 1), message)]) from None
     return Lock(stamps)
 

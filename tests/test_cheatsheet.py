@@ -1,0 +1,76 @@
+"""The PDF read back with poppler (pdftotext, pdfinfo, pdfimages): typeset, searchable, complete."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import deckgen
+
+
+def poppler(tool: str, pdf: Path, *args: str) -> str:
+    command = [tool, *args, str(pdf), *(["-"] if tool == "pdftotext" else [])]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def pdf(project: Path) -> Path:
+    assert deckgen("build", "--only", "pdf").exit_code == 0
+    return project / "build/test-deck.pdf"
+
+
+def test_title_sections_and_every_card_are_in_the_text(pdf: Path) -> None:
+    text = poppler("pdftotext", pdf)
+    assert "Test Deck" in text
+    for section in ("Statistics", "Probability › Rules"):
+        assert section in text
+    for title in (
+        "Sample mean",
+        "Tricky LaTeX",
+        "Error types",
+        "Standard error",
+        "Bayes' theorem",
+        "Normal curve",
+        "Code",
+    ):
+        assert title in text
+
+
+def test_no_raw_latex_reaches_the_page_but_math_is_searchable(pdf: Path) -> None:
+    text = poppler("pdftotext", pdf)
+    for raw in (r"\frac", "$$", r"\(", r"\[", r"\sqrt", r"\begin", "{{c1::"):
+        assert raw not in text
+    assert "σ" in text and "√" in text  # the formulas' invisible text layer
+
+
+def test_tables_code_and_clozes_render(pdf: Path) -> None:
+    text = poppler("pdftotext", pdf)
+    assert "Type I" in text and "Type II" in text
+    assert "from scipy.stats import norm" in text
+    assert "The standard error of the mean is" in text and "{{" not in text
+
+
+def test_images_are_embedded(pdf: Path) -> None:
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    )
+    images = [line for line in listing.stdout.splitlines()[2:] if line.strip()]
+    assert len(images) >= 1  # the PNG figure; formulas are vector paths, not images
+
+
+def test_a4_landscape_by_default_and_letter_on_request(project: Path, pdf: Path) -> None:
+    assert "841.89 x 595.276 pts (A4)" in poppler("pdfinfo", pdf)
+    assert deckgen("build", "--only", "pdf", "--paper", "letter").exit_code == 0
+    assert "792 x 612 pts (letter)" in poppler("pdfinfo", pdf)
+
+
+def test_page_numbers_are_printed(pdf: Path) -> None:
+    assert re.search(r"^1 ?/ ?1$", poppler("pdftotext", pdf), re.MULTILINE)
+
+
+def test_rebuild_gives_identical_pdf_bytes(project: Path, pdf: Path) -> None:
+    first = pdf.read_bytes()
+    assert deckgen("build", "--only", "pdf").exit_code == 0
+    assert pdf.read_bytes() == first

@@ -1,0 +1,64 @@
+"""The commands as a user runs them: build, check, ids, and their options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import deckgen
+
+
+def test_build_writes_both_outputs_and_a_summary(project: Path) -> None:
+    result = deckgen("build")
+    assert result.exit_code == 0
+    assert (project / "build/test-deck.apkg").stat().st_size > 0
+    assert (project / "build/test-deck.pdf").read_bytes().startswith(b"%PDF")
+    assert "7 cards in 2 decks -> build/test-deck.apkg, build/test-deck.pdf" in result.output
+
+
+def test_only_and_out_options(project: Path) -> None:
+    result = deckgen("build", "--only", "pdf", "--out", "elsewhere")
+    assert result.exit_code == 0
+    assert [p.name for p in (project / "elsewhere").iterdir()] == ["test-deck.pdf"]
+    assert not (project / "build").exists()
+
+
+def test_ids_are_written_by_build_and_required_by_check(project: Path) -> None:
+    card_file = project / "cards/01-statistics.md"
+    card_file.write_text(card_file.read_text() + "\n## Sample variance\n\nA: $s^2$\n")
+    before = card_file.read_text()
+
+    check = deckgen("check")
+    assert check.exit_code == 1
+    assert "cards/01-statistics.md:42: card 'Sample variance' has no id" in check.output
+    assert card_file.read_text() == before  # check writes nothing
+
+    build = deckgen("build")
+    assert build.exit_code == 0
+    assert "wrote ids into 1 card heading" in build.output
+    assert "## Sample variance {#sample-variance}\n" in card_file.read_text()
+    assert card_file.read_text().replace(" {#sample-variance}", "") == before
+    assert deckgen("check").exit_code == 0
+
+
+def test_ids_command_avoids_taken_ids(project: Path) -> None:
+    card_file = project / "cards/new.md"
+    card_file.write_text("---\ndeck: Statistics\n---\n\n## Sample mean\n\nA: again, differently\n")
+    result = deckgen("ids")
+    assert result.exit_code == 0
+    assert "## Sample mean {#sample-mean-2}" in card_file.read_text()
+
+
+def test_check_reports_counts_and_writes_nothing(project: Path) -> None:
+    result = deckgen("check")
+    assert result.exit_code == 0
+    assert "7 cards in 2 decks: no problems" in result.output
+    assert not (project / "build").exists()
+    assert not (project / "cards/deckgen.lock").exists()
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "deckgen"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
+    assert "build" in result.stdout and "check" in result.stdout

@@ -1,0 +1,90 @@
+"""Card files to Card records: front matter, headings, ids, types, sides and their lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deckgen.ids import slugify, with_id
+from deckgen.parse import CardFile, read_file
+
+
+def parse(tmp_path: Path, body: str, front_matter: str = "deck: A::B\ntags: [x, y-z]") -> CardFile:
+    path = tmp_path / "topic.md"
+    path.write_text(f"---\n{front_matter}\n---\n{body}")
+    return read_file(path)
+
+
+def test_cards_split_at_level_two_headings(tmp_path: Path) -> None:
+    file = parse(
+        tmp_path,
+        "\n# File title\n\n## First {#one}\n\nQuestion?\n\nA: Answer.\n\nMore answer.\n\n"
+        "## Second {#two type=reversed}\n\nA: Only an answer.\n",
+    )
+    assert file.problems == ()
+    first, second = file.cards
+    assert (first.id, first.title, first.kind) == ("one", "First", "basic")
+    assert first.front.text == "Question?"
+    assert first.back.text == "Answer.\n\nMore answer."
+    assert (first.loc.line, first.front.loc.line, first.back.loc.line) == (8, 10, 12)
+    assert (second.kind, second.front.text, second.deck, second.tags) == (
+        "reversed",
+        "",
+        "A::B",
+        ("x", "y-z"),
+    )
+
+
+def test_heading_inside_code_or_a_list_does_not_start_a_card(tmp_path: Path) -> None:
+    body = "\n## Only card {#only}\n\nA: Code:\n\n```sh\n## not a heading\n```\n\n- ## nor this\n"
+    file = parse(tmp_path, body)
+    assert file.problems == ()
+    [card] = file.cards
+    assert "## not a heading" in card.back.text
+
+
+def test_answer_marker_only_counts_at_the_top_level(tmp_path: Path) -> None:
+    body = "\n## Quoted {#q}\n\n> A: not the answer\n\nA: the answer\n"
+    [card] = parse(tmp_path, body).cards
+    assert card.front.text == "> A: not the answer"
+    assert card.back.text == "the answer"
+
+
+def test_cloze_card_needs_no_answer(tmp_path: Path) -> None:
+    [card] = parse(tmp_path, "\n## Gap {#g type=cloze}\n\nThe {{c1::mean}} of $x$.\n").cards
+    assert card.kind == "cloze" and card.back.text == ""
+
+
+def test_card_without_id_parses_with_none(tmp_path: Path) -> None:
+    [card] = parse(tmp_path, "\n## New card\n\nA: x\n").cards
+    assert card.id is None
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Bayes' theorem", "bayes-theorem"),
+        (r"The $\chi^2$ test", "the-chi-2-test"),
+        ("Écart-type (σ)", "ecart-type"),
+        ("!!!", "card"),
+        (
+            "A very long title that keeps going well past the forty character limit",
+            "a-very-long-title-that-keeps-going-well",
+        ),
+    ],
+)
+def test_ids_are_made_from_titles(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("## Title", "## Title {#t}"),
+        ("## Title ##", "## Title {#t}"),
+        ("## Title {type=cloze}", "## Title {#t type=cloze}"),
+    ],
+)
+def test_ids_are_written_into_the_heading(heading: str, expected: str) -> None:
+    assert with_id(heading, "t") == expected
