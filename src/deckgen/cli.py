@@ -55,7 +55,7 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -
     from deckgen.build import build as run_build
 
     options = BuildOptions(cards_dir, out_dir, paper, (only,) if only else OUTPUTS)
-    with _progress() as progress:
+    with _progress(1 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)
     outputs = ", ".join(str(p) for p in result.outputs)
@@ -93,15 +93,21 @@ def _report_ids(written: int) -> None:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str], None]]:
+def _progress(stages: int) -> Iterator[Callable[[str], None]]:
     """Show the build's stages as a progress bar on a terminal, nothing otherwise."""
     if not sys.stderr.isatty():
         yield lambda stage: None
         return
-    with click.progressbar(length=3, label="building", file=sys.stderr) as bar:
+    with click.progressbar(length=stages, label="building", file=sys.stderr) as bar:
+        begun = []
 
-        def advance(stage: str) -> None:
+        def begin(stage: str) -> None:
+            if begun:  # the stage before this one is done
+                bar.update(1)
+            begun.append(stage)
             bar.label = stage
-            bar.update(1)
+            bar.render_progress()
 
-        yield advance
+        yield begin
+        bar.label = "done"
+        bar.update(1)
