@@ -99,7 +99,7 @@ def _progress(stages: int) -> Iterator[Callable[[str], None]]:
         yield lambda stage: None
         return
     with click.progressbar(length=stages, label="building", file=sys.stderr) as bar:
-        begun = []
+        begun: list[str] = []
 
         def begin(stage: str) -> None:
             if begun:  # the stage before this one is done
