@@ -16,7 +16,7 @@ CASES = [
     ("broken-front-matter.md", 3, "invalid YAML"),
     ("no-front-matter.md", 1, "missing front matter"),
     ("missing-deck.md", 1, "'deck' must be a deck name"),
-    ("text-before-first-card.md", 5, "text before the first card"),
+    ("text-before-first-card.md", 5, "text outside any card"),
     ("no-back.md", 5, "card 'Card with a question only' has no back"),
     ("unknown-type.md", 5, "unknown card type 'clozed'"),
     ("unclosed-display-math.md", 11, "unclosed $$"),

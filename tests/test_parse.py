@@ -88,3 +88,14 @@ def test_ids_are_made_from_titles(title: str, slug: str) -> None:
 )
 def test_ids_are_written_into_the_heading(heading: str, expected: str) -> None:
     assert with_id(heading, "t") == expected
+
+
+def test_text_after_a_title_between_cards_is_not_dropped_silently(tmp_path: Path) -> None:
+    body = "\n## One {#one}\n\nA: x\n\n# Part two\n\nStray words.\n\n## Two {#two}\n\nA: y\n"
+    file = parse(tmp_path, body)
+    assert [card.back.text for card in file.cards] == ["x", "y"]
+    [problem] = file.problems
+    assert (problem.loc.line, problem.message) == (
+        12,
+        "text outside any card: each card starts with a '## ' heading",
+    )

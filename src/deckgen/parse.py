@@ -145,32 +145,19 @@ def _cards(
 ) -> Iterator[Card]:
     tokens = markdown_parser().parse("\n".join(lines))
     headings = list(_headings(tokens))
-    first_card = next((h.first for h in headings if h.level == 2), len(lines))
-    _check_preamble(path, lines, body_line, headings, first_card, problems)
-    cards = [h for h in headings if h.level == 2]
-    for heading, nxt in zip(cards, [*cards[1:], None], strict=True):
-        end = nxt.first if nxt else len(lines)
-        # A `#` title between cards belongs to no card; it ends the one before it.
-        end = min([end, *(h.first for h in headings if h.level == 1 and heading.first < h.first)])
+    # A `#` title belongs to no card: it ends the card before it.
+    starts = sorted({h.first for h in headings} | {len(lines)})
+    covered = {i for h in headings if h.level == 1 for i in range(h.first, h.after)}
+    for heading in (h for h in headings if h.level == 2):
+        end = next(start for start in starts if start > heading.first)
+        covered.update(range(heading.first, end))
         card = _card(path, lines, body_line, heading, end, tokens, meta, problems)
         if card is not None:
             yield card
-
-
-def _check_preamble(
-    path: Path,
-    lines: list[str],
-    body_line: int,
-    headings: list[_Heading],
-    first_card: int,
-    problems: list[Problem],
-) -> None:
-    titles = {i for h in headings if h.level == 1 for i in range(h.first, h.after)}
-    for i in range(first_card):
-        if lines[i].strip() and i not in titles:
-            loc = SourceLoc(path, body_line + i)
-            problems.append(Problem(loc, "text before the first card: each card starts with '## '"))
-            return
+    stray = next((i for i, line in enumerate(lines) if line.strip() and i not in covered), None)
+    if stray is not None:
+        message = "text outside any card: each card starts with a '## ' heading"
+        problems.append(Problem(SourceLoc(path, body_line + stray), message))
 
 
 def _card(
