@@ -99,3 +99,13 @@ def test_text_after_a_title_between_cards_is_not_dropped_silently(tmp_path: Path
         12,
         "text outside any card: each card starts with a '## ' heading",
     )
+
+
+@pytest.mark.parametrize("heading", ["## Mean {#my id}", "## Mean {#ok type = cloze}"])
+def test_unreadable_attribute_block_is_an_error_not_part_of_the_title(
+    tmp_path: Path, heading: str
+) -> None:
+    file = parse(tmp_path, f"\n{heading}\n\nA: x\n")
+    assert file.cards == ()
+    [problem] = file.problems
+    assert problem.loc.line == 6 and "cannot read the attribute block" in problem.message

@@ -19,6 +19,7 @@ CARD_TYPES = ("basic", "reversed", "cloze")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 ATTRS = re.compile(r"\s*\{((?:\s*(?:#[^\s{}]*|[A-Za-z_]+=[^\s{}]*))+)\s*\}\s*$")
 _ANSWER = re.compile(r"^A:[ \t]?")
+_BROKEN_ATTRS = re.compile(r"\{[^{}]*(?:#|type\s*=)[^{}]*\}\s*$")
 _FRONT_MATTER_KEYS = {"deck", "tags"}
 
 
@@ -173,6 +174,8 @@ def _card(
     loc = SourceLoc(path, body_line + heading.first)
     title, attrs = _split_attrs(heading.text)
     card_id, kind, bad = _attributes(attrs)
+    if not attrs and _BROKEN_ATTRS.search(title):
+        bad.append("cannot read the attribute block: write it like {#card-id type=cloze}")
     problems.extend(Problem(loc, msg) for msg in bad)
     if not title:
         problems.append(Problem(loc, "card heading has no title"))
