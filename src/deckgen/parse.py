@@ -67,7 +67,7 @@ def read_all(cards_dir: Path) -> list[CardFile]:
 def read_file(path: Path) -> CardFile:
     """Parse one card file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
         return CardFile(path, (), (Problem(SourceLoc(path, 1), "not UTF-8 text"),))
     problems: list[Problem] = []
