@@ -1,0 +1,600 @@
+"""A display formula and its `verify` block, read into declared symbols and checkable claims.
+
+The block below a formula declares what its symbols are and what is claimed about the formula:
+
+    where \\lambda > 0
+    pmf k: P(X = k)
+    mean: \\lambda
+
+The formula itself is split at `\\quad`/`\\qquad` into statements. `k = 0, 1, \\dots` or
+`x \\in \\mathbb{R}` declares a variable's range; `L = R` whose left side is not an expression of
+declared symbols defines notation L as R; every other `=`, `\\le`, `<`, `\\approx` is a claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from deckgen.errors import Problem, SourceLoc
+from deckgen.latex import (
+    DOTS,
+    RELATIONS,
+    Expr,
+    Infinity,
+    LatexError,
+    Names,
+    Num,
+    Parser,
+    Sym,
+    Tok,
+    Undeclared,
+    depth_change,
+    key,
+    significant,
+    split_top_level,
+    tokenize,
+)
+
+CLAIM_KINDS = (
+    "pmf",
+    "pdf",
+    "mean",
+    "variance",
+    "dist",
+    "holds",
+    "value",
+    "derivative",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+)
+NEEDS_VAR = frozenset({"pmf", "pdf", "derivative", "argmax", "argmin"})
+NEEDS_DISTRIBUTION = frozenset({"mean", "variance", "dist"})
+DISTRIBUTIONS = {
+    "Bernoulli": 1,
+    "Binomial": 2,
+    "Poisson": 1,
+    "Geometric": 1,
+    "Normal": 2,
+    "Exponential": 1,
+    "Uniform": 2,
+}
+_DIST = re.compile(r"(?:\\(?:text|operatorname|mathrm)\{(\w+)\}|(\w+))\s*\((.*)\)", re.DOTALL)
+_LINE = re.compile(r"(?P<kind>[a-z]+)(?:\s+(?P<var>[^:]+?))?\s*:\s*(?P<text>.*)")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a symbol lives: integers or reals, between optional bounds."""
+
+    integer: bool = False
+    lower: Expr | None = None
+    upper: Expr | None = None
+    lower_open: bool = False
+    upper_open: bool = False
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement: `subject relation value`, plus what the kind needs."""
+
+    kind: str
+    loc: SourceLoc
+    text: str
+    subject: Expr | None = None
+    value: Expr | None = None
+    relation: str = "="
+    var: str | None = None
+    distribution: tuple[str, tuple[Expr, ...]] | None = None
+    pmf_kind: str | None = None  # for mean/variance/dist: "pmf" or "pdf"
+
+    @property
+    def label(self) -> str:
+        return {"=": "identity", "~": "approximation"}.get(self.relation, "bound") if (
+            self.kind == "holds"
+        ) else self.kind
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A verified display formula: its symbols' domains and its claims."""
+
+    loc: SourceLoc
+    latex: str
+    domains: dict[str, Domain]
+    families: frozenset[str]
+    claims: tuple[Claim, ...]
+    unverified: str | None = None
+
+
+@dataclass
+class _Reader:
+    """Accumulates declarations and claims while reading one formula and its block."""
+
+    loc: SourceLoc
+    names: Names = field(default_factory=Names)
+    domains: dict[str, Domain] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    subject: Expr | None = None
+    distribution: Claim | None = None
+    pending: list[str] = field(default_factory=list)  # `x, y \\in S`: names waiting for S
+
+
+def read_spec(
+    latex: str, loc: SourceLoc, block: list[tuple[str, SourceLoc]]
+) -> tuple[Spec | None, list[Problem]]:
+    """Read a formula and the lines of its verify block; return the spec or the problems."""
+    reader = _Reader(loc)
+    lines = [(text.strip(), where) for text, where in block if text.strip()]
+    lines = [(text, where) for text, where in lines if not text.startswith("%")]
+    unverified = [text for text, _ in lines if text.startswith("unverified")]
+    if unverified:
+        return _unverified(latex, loc, lines)
+    for text, where in lines:
+        if text.startswith("where ") or text.startswith("let "):
+            _guard(reader, where, lambda t=text, w=where: _declaration(reader, t, w))
+    _guard(reader, loc, lambda: _formula(reader, latex))
+    if reader.problems:  # claims about a formula that cannot be read would only add noise
+        return None, reader.problems
+    for text, where in lines:
+        if not (text.startswith("where ") or text.startswith("let ")):
+            _guard(reader, where, lambda t=text, w=where: _claim_line(reader, t, w))
+    if not reader.problems and not reader.claims:
+        reader.problems.append(Problem(loc, "verify block makes no claim about the formula"))
+    if reader.problems:
+        return None, reader.problems
+    families = frozenset(reader.names.families)
+    return Spec(loc, latex, reader.domains, families, tuple(reader.claims)), []
+
+
+def _unverified(
+    latex: str, loc: SourceLoc, lines: list[tuple[str, SourceLoc]]
+) -> tuple[Spec | None, list[Problem]]:
+    text, where = lines[0]
+    reason = text.partition(":")[2].strip()
+    if len(lines) > 1 or not text.startswith("unverified:") or not reason:
+        return None, [Problem(where, "write `unverified: <reason>` alone in its verify block")]
+    return Spec(loc, latex, {}, frozenset(), (), unverified=reason), []
+
+
+def _guard(reader: _Reader, loc: SourceLoc, step: object) -> None:
+    try:
+        step()  # type: ignore[operator]
+    except LatexError as err:
+        reader.problems.append(Problem(loc, str(err)))
+
+
+# --- where / let ------------------------------------------------------------------------------
+
+
+def _declaration(reader: _Reader, text: str, loc: SourceLoc) -> None:
+    word, _, rest = text.partition(" ")
+    if word == "let":
+        _let(reader, rest)
+        return
+    pending: list[tuple[str, str]] = []
+    for part in split_top_level(tokenize(rest), lambda t: t.kind == "char" and t.value == ","):
+        if not part:
+            raise LatexError("empty declaration between commas")
+        pending.append(_declare(reader, part, rest))
+    if reader.pending:
+        name = reader.pending[0]
+        raise LatexError(f"'{name}' is listed without a domain, like `{name} \\in \\mathbb{{R}}`")
+    for name in reader.names.symbols:
+        if _plain_word(name) and all(letter in reader.names.symbols for letter in name):
+            raise LatexError(
+                f"'{name}' could also be read as a product of declared "
+                f"{', '.join(name)}: rename one of them"
+            )
+
+
+def _declare(reader: _Reader, tokens: list[Tok], source: str) -> tuple[str, str]:
+    """Read `x \\in SET`, `x > 0`, `0 < p < 1` or a bare name waiting for the next domain."""
+    parts = _split_relations(tokens)
+    if len(parts) == 1:
+        return _declare_pending(reader, tokens, source)
+    if parts[1][0] == "in":
+        domain = _set_domain(reader, parts[1][1], source)
+        for name in _pending_names(reader) + [_declared_name(reader, parts[0][1], source)]:
+            reader.domains[name] = domain
+        return "", "done"
+    _inequality_domain(reader, parts, source, declare=True)
+    return "", "done"
+
+
+def _declare_pending(reader: _Reader, tokens: list[Tok], source: str) -> tuple[str, str]:
+    name = _declared_name(reader, tokens, source)
+    reader.pending.append(name)
+    return name, "pending"
+
+
+def _pending_names(reader: _Reader) -> list[str]:
+    names = list(reader.pending)
+    reader.pending.clear()
+    return names
+
+
+def _declared_name(reader: _Reader, tokens: list[Tok], source: str) -> str:
+    """A name being declared: `x`, `\\lambda`, `\\sigma_X`, `TP`, or a family `x_i`."""
+    spelled = "".join(t.value for t in tokens if t.kind == "letter")
+    if tokens and all(t.kind == "letter" for t in tokens) and len(tokens) > 1:
+        if any(tokens[i].end != tokens[i + 1].start for i in range(len(tokens) - 1)):
+            raise LatexError(f"a name cannot contain spaces: '{source.strip()}'")
+        reader.names.symbols.add(spelled)
+        return spelled
+    probe = Names(symbols=set(), families=set(reader.names.families))
+    parser = Parser(tokens, probe, source)
+    name = parser._symbol_name()
+    if parser.at_char("_") and _is_index(reader, parser.tokens[parser.pos + 1 :]):
+        reader.names.families.add(name)
+        return name
+    if parser.at_char("_"):
+        parser.next()
+        name = f"{name}_{{{parser._subscript_text()}}}"
+    if not parser.done():
+        raise LatexError(f"cannot declare '{source.strip()}': expected a name")
+    reader.names.symbols.add(name)
+    return name
+
+
+def _is_index(reader: _Reader, rest: list[Tok]) -> bool:
+    """`x_i` declares a family when its subscript is one letter declared as an integer."""
+    inner = [t for t in rest if not (t.kind == "char" and t.value in "{}")]
+    if len(inner) != 1:
+        return False
+    domain = reader.domains.get(inner[0].text)
+    return domain is not None and domain.integer
+
+
+def _plain_word(name: str) -> bool:
+    return len(name) > 1 and name.isalpha()
+
+
+def _split_relations(tokens: list[Tok]) -> list[tuple[str, list[Tok]]]:
+    """Split `a < b \\le c` into [("", a), ("<", b), ("<=", c)]."""
+    parts: list[tuple[str, list[Tok]]] = [("", [])]
+    depth = 0
+    for token in tokens:
+        depth += depth_change(token)
+        relation = _relation(token)
+        if depth == 0 and relation:
+            parts.append((relation, []))
+        else:
+            parts[-1][1].append(token)
+    return parts
+
+
+def _relation(token: Tok) -> str | None:
+    if token.kind == "char" and token.value in "=<>":
+        return RELATIONS[token.value]
+    if token.kind == "cmd" and token.value in RELATIONS:
+        return RELATIONS[token.value]
+    return None
+
+
+def _set_domain(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
+    """\\mathbb{R}, \\mathbb{Z}_{\\ge 0}, (0, 1), [0, 1), \\{0, 1, \\dots, n\\}."""
+    tokens = significant(tokens)
+    if tokens and tokens[0].kind == "bb":
+        return _number_set(tokens, source)
+    if len(tokens) >= 2 and tokens[0].text == "\\{" and tokens[-1].text == "\\}":
+        return _listed_range(reader, tokens[1:-1], source)
+    if len(tokens) >= 2 and tokens[0].value in "([" and tokens[-1].value in ")]":
+        ends = split_top_level(tokens[1:-1], lambda t: t.kind == "char" and t.value == ",")
+        if len(ends) == 2:
+            lower, upper = (_bound(reader, part, source) for part in ends)
+            return Domain(False, lower, upper, tokens[0].value == "(", tokens[-1].value == ")")
+    raise LatexError(f"unknown set in '{source.strip()}': use \\mathbb{{R}}, (a, b), \\{{0, \\dots, n\\}}")
+
+
+def _number_set(tokens: list[Tok], source: str) -> Domain:
+    letter = tokens[0].value
+    rest = "".join(t.text for t in tokens[1:]).replace("{", "").replace("}", "")
+    if letter == "R" and not rest:
+        return Domain()
+    if letter == "Z" and not rest:
+        return Domain(True)
+    bounded = re.fullmatch(r"_(\\geq?|>)(-?\d+)", rest)
+    if letter == "Z" and bounded:
+        bound = int(bounded.group(2)) + (1 if bounded.group(1) == ">" else 0)
+        return Domain(True, Num(Fraction(bound)))
+    if letter == "N":
+        raise LatexError(
+            "\\mathbb{N} starts at 0 for some readers and at 1 for others: "
+            "write \\mathbb{Z}_{\\ge 0} or \\mathbb{Z}_{>0}"
+        )
+    raise LatexError(f"unknown set in '{source.strip()}'")
+
+
+def _listed_range(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
+    items = split_top_level(tokens, lambda t: t.kind == "char" and t.value == ",")
+    is_dots = [len(item) == 1 and item[0].kind == "cmd" and item[0].value in DOTS for item in items]
+    if not any(is_dots) or is_dots[0]:
+        raise LatexError(f"write an integer range like \\{{0, 1, \\dots, n\\}}: '{source.strip()}'")
+    values = [_bound(reader, item, source) for item, dots in zip(items, is_dots) if not dots]
+    _check_steps(values, source)
+    upper = None if is_dots[-1] else values[-1]
+    return Domain(True, values[0], upper)
+
+
+def _check_steps(values: list[Expr | None], source: str) -> None:
+    numbers = [v.value for v in values if isinstance(v, Num)]
+    if any(b - a != 1 for a, b in zip(numbers, numbers[1:])) or any(
+        n.denominator != 1 for n in numbers
+    ):
+        raise LatexError(f"the listed values must be consecutive integers: '{source.strip()}'")
+
+
+def _bound(reader: _Reader, tokens: list[Tok], source: str) -> Expr | None:
+    parser = Parser(tokens, reader.names, source)
+    expr = parser.expression()
+    if not parser.done():
+        raise LatexError(f"cannot read the bound in '{source.strip()}'")
+    if isinstance(expr, Infinity) or (
+        hasattr(expr, "operand") and isinstance(getattr(expr, "operand"), Infinity)
+    ):
+        return None
+    return expr
+
+
+def _inequality_domain(
+    reader: _Reader, parts: list[tuple[str, list[Tok]]], source: str, *, declare: bool
+) -> None:
+    """`\\lambda > 0`, `0 < p < 1`, `0 \\le k \\le n`: bounds on one name."""
+    relations = [rel for rel, _ in parts[1:]]
+    if not (set(relations) <= {"<", "<=", ">", ">="}):
+        raise LatexError(f"cannot read a domain from '{source.strip()}'")
+    if len(parts) == 2:
+        name_tokens, bound_tokens, rel = parts[0][1], parts[1][1], relations[0]
+        name = _declared_name(reader, name_tokens, source) if declare else _known(reader, name_tokens, source)
+        bound = _bound(reader, bound_tokens, source)
+        _narrow(reader, name, rel, bound)
+        return
+    if len(parts) == 3 and relations[0] in ("<", "<=") and relations[1] in ("<", "<="):
+        name = (
+            _declared_name(reader, parts[1][1], source)
+            if declare
+            else _known(reader, parts[1][1], source)
+        )
+        _narrow(reader, name, ">" if relations[0] == "<" else ">=", _bound(reader, parts[0][1], source))
+        _narrow(reader, name, relations[1], _bound(reader, parts[2][1], source))
+        return
+    raise LatexError(f"cannot read a domain from '{source.strip()}'")
+
+
+def _known(reader: _Reader, tokens: list[Tok], source: str) -> str:
+    parser = Parser(tokens, reader.names, source)
+    expr = parser.expression()
+    if not isinstance(expr, Sym) or not parser.done():
+        raise LatexError(f"'{source.strip()}' is not a condition on one declared name")
+    return expr.name
+
+
+def _narrow(reader: _Reader, name: str, rel: str, bound: Expr | None) -> None:
+    domain = reader.domains.get(name, Domain())
+    if rel in (">", ">="):
+        domain = replace(domain, lower=bound, lower_open=rel == ">")
+    else:
+        domain = replace(domain, upper=bound, upper_open=rel == "<")
+    reader.domains[name] = domain
+
+
+def _let(reader: _Reader, text: str) -> None:
+    """`let P(A) = a`: notation that expands to an expression wherever it appears."""
+    parts = _split_relations(tokenize(text))
+    if len(parts) != 2 or parts[1][0] != "=":
+        raise LatexError("write `let <notation> = <expression>`")
+    reader.names.notation[key(parts[0][1])] = _parse(reader, parts[1][1], text)
+
+
+def _parse(reader: _Reader, tokens: list[Tok], source: str) -> Expr:
+    parser = Parser(tokens, reader.names, source)
+    expr = parser.expression()
+    if not parser.done():
+        token = parser.peek()
+        assert token is not None
+        raise LatexError(f"unexpected {parser.quote(token)} in '{source.strip()}'")
+    return expr
+
+
+# --- the displayed formula --------------------------------------------------------------------
+
+
+def _formula(reader: _Reader, latex: str) -> None:
+    statements = [s for s in split_top_level(tokenize(latex), _is_separator) if s]
+    statements = [_strip_trailing_comma(s) for s in statements]
+    conditions = [s for s in statements if _is_condition(reader, s, statements)]
+    for statement in conditions:
+        _condition(reader, statement, latex)
+    for statement in statements:
+        if statement not in conditions:
+            _statement(reader, statement, latex)
+
+
+def _is_separator(token: Tok) -> bool:
+    return token.kind == "cmd" and token.value in ("quad", "qquad")
+
+
+def _strip_trailing_comma(tokens: list[Tok]) -> list[Tok]:
+    return tokens[:-1] if tokens and tokens[-1].kind == "char" and tokens[-1].value == "," else tokens
+
+
+def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]]) -> bool:
+    """`k = 0, 1, \\dots`, `x \\in S`, `(i \\ne j)`, or `0 \\le k \\le n` on plain names."""
+    if tokens[0].text == "(" and tokens[-1].text == ")":
+        return True
+    parts = _split_relations(tokens)
+    relations = [rel for rel, _ in parts[1:]]
+    if relations == ["in"]:
+        return True
+    if relations == ["="]:
+        return any(t.kind == "cmd" and t.value in DOTS for t in parts[1][1]) or (
+            len(split_top_level(parts[1][1], lambda t: t.kind == "char" and t.value == ",")) > 1
+        )
+    defined = {key(s[: _first_equals(s)]) for s in statements if _first_equals(s)}
+    plain = all(_plain(part) for _, part in parts) and not any(
+        key(part) in defined or key(part) in reader.names.notation for _, part in parts
+    )
+    return bool(relations) and set(relations) <= {"<", "<=", ">", ">="} and plain
+
+
+def _first_equals(tokens: list[Tok]) -> int:
+    parts = _split_relations(tokens)
+    if len(parts) > 1 and parts[1][0] == "=":
+        return len(parts[0][1])
+    return 0
+
+
+def _plain(tokens: list[Tok]) -> bool:
+    """A lone number or name (`-1`, `k`, `\\sigma_X`), as opposed to an expression."""
+    tokens = significant(tokens)
+    if tokens and tokens[0].text == "-":
+        tokens = tokens[1:]
+    if len(tokens) == 1:
+        return tokens[0].kind != "char"
+    return len(tokens) >= 3 and tokens[1].text == "_" and tokens[0].kind in ("letter", "cmd")
+
+
+def _condition(reader: _Reader, tokens: list[Tok], source: str) -> None:
+    if tokens[0].text == "(" and tokens[-1].text == ")":
+        return  # a side remark like (i \ne j): the symbols' domains already say it
+    parts = _split_relations(tokens)
+    relations = [rel for rel, _ in parts[1:]]
+    if relations == ["in"]:
+        name = _declared_name(reader, parts[0][1], source)
+        _merge(reader, name, _set_domain(reader, parts[1][1], source))
+    elif relations == ["="]:
+        name = _declared_name(reader, parts[0][1], source)
+        _merge(reader, name, _listed_range(reader, parts[1][1], source))
+    else:
+        _inequality_domain(reader, parts, source, declare=True)
+
+
+def _merge(reader: _Reader, name: str, domain: Domain) -> None:
+    old = reader.domains.get(name)
+    if old is not None and old.integer != domain.integer:
+        raise LatexError(f"'{name}' is declared both as an integer and as a real number")
+    reader.domains[name] = domain
+
+
+def _statement(reader: _Reader, tokens: list[Tok], source: str) -> None:
+    parts = _split_relations(tokens)
+    if len(parts) == 1:
+        raise LatexError(
+            f"'{_spelled(tokens, source)}' states nothing to check: "
+            "a statement needs =, \\le, <, \\approx"
+        )
+    exprs: list[Expr] = []
+    first, rest = parts[0][1], parts[1:]
+    if rest[0][0] == "=" and _is_notation(reader, first, source):
+        exprs.append(_parse(reader, rest[0][1], source))
+        reader.names.notation[key(first)] = exprs[0]
+        rest = rest[1:]
+    else:
+        exprs.append(_parse(reader, first, source))
+    if reader.subject is None:
+        reader.subject = exprs[0]
+    for relation, part in rest:
+        if relation in ("in", "!="):
+            raise LatexError(f"'{_spelled(part, source)}': deckgen checks =, <, \\le, \\approx")
+        value = _parse(reader, part, source)
+        text = _spelled(tokens, source)
+        reader.claims.append(Claim("holds", reader.loc, text, exprs[-1], value, relation))
+        exprs.append(value)
+
+
+def _is_notation(reader: _Reader, tokens: list[Tok], source: str) -> bool:
+    """The left side of `=` is notation when it is not an expression of declared symbols."""
+    try:
+        _parse(reader, tokens, source)
+    except Undeclared:
+        return True
+    return False
+
+
+def _spelled(tokens: list[Tok], source: str) -> str:
+    return source[tokens[0].start : tokens[-1].end].strip() if tokens else ""
+
+
+# --- claim lines ------------------------------------------------------------------------------
+
+
+def _claim_line(reader: _Reader, text: str, loc: SourceLoc) -> None:
+    match = _LINE.fullmatch(text)
+    if match is None or match.group("kind") not in CLAIM_KINDS:
+        known = ", ".join(CLAIM_KINDS)
+        raise LatexError(f"unknown verify line '{text}': expected where, let or one of {known}")
+    kind, var_text, body = match.group("kind", "var", "text")
+    var = _var(reader, var_text, kind) if kind in NEEDS_VAR else None
+    if var_text and kind not in NEEDS_VAR:
+        raise LatexError(f"'{kind}' takes no variable: write `{kind}: ...`")
+    claim = Claim(kind, loc, body.strip(), var=var)
+    if kind in NEEDS_DISTRIBUTION:
+        claim = _with_distribution(reader, claim, kind)
+    if kind == "dist":
+        reader.claims.append(replace(claim, distribution=_distribution(reader, body)))
+        return
+    if kind == "holds":
+        _holds(reader, body, loc)
+        return
+    value = _parse(reader, tokenize(body), body)
+    if kind in ("pmf", "pdf"):
+        claim = replace(claim, subject=value, value=Num(Fraction(1)))
+        reader.distribution = claim
+    else:
+        claim = replace(claim, subject=claim.subject or _subject(reader), value=value)
+    reader.claims.append(claim)
+
+
+def _var(reader: _Reader, text: str | None, kind: str) -> str:
+    if not text:
+        raise LatexError(f"'{kind}' needs its variable, like `{kind} x: ...`")
+    parser = Parser(tokenize(text), reader.names, text)
+    expr = parser.expression()
+    if not isinstance(expr, Sym) or not parser.done():
+        raise LatexError(f"'{text}' is not a declared variable")
+    if kind == "pmf" and not reader.domains.get(expr.name, Domain()).integer:
+        raise LatexError(f"the pmf's variable '{text}' must range over integers")
+    return expr.name
+
+
+def _with_distribution(reader: _Reader, claim: Claim, kind: str) -> Claim:
+    pmf = reader.distribution
+    if pmf is None:
+        raise LatexError(f"'{kind}' needs a `pmf` or `pdf` line before it")
+    return replace(claim, subject=pmf.subject, var=pmf.var, pmf_kind=pmf.kind)
+
+
+def _subject(reader: _Reader) -> Expr:
+    if reader.subject is None:
+        raise LatexError("the formula has no expression for this claim to be about")
+    return reader.subject
+
+
+def _distribution(reader: _Reader, text: str) -> tuple[str, tuple[Expr, ...]]:
+    match = _DIST.fullmatch(text.strip())
+    if match is None:
+        raise LatexError(r"write the distribution like Poisson(\lambda)")
+    name, params = match.group(1) or match.group(2), match.group(3)
+    if name not in DISTRIBUTIONS:
+        raise LatexError(f"unknown distribution '{name}': known are {', '.join(DISTRIBUTIONS)}")
+    args = split_top_level(tokenize(params), lambda t: t.kind == "char" and t.value == ",")
+    if len(args) != DISTRIBUTIONS[name]:
+        raise LatexError(f"{name} takes {DISTRIBUTIONS[name]} parameter(s)")
+    return name, tuple(_parse(reader, arg, text) for arg in args)
+
+
+def _holds(reader: _Reader, body: str, loc: SourceLoc) -> None:
+    parts = _split_relations(tokenize(body))
+    if len(parts) < 2:
+        raise LatexError(f"'{body}' states nothing: a `holds` line needs =, \\le, <, \\approx")
+    exprs = [_parse(reader, parts[0][1], body)]
+    for relation, tokens in parts[1:]:
+        if relation in ("in", "!="):
+            raise LatexError(f"'{body}': deckgen checks =, <, \\le, \\approx")
+        exprs.append(_parse(reader, tokens, body))
+        reader.claims.append(Claim("holds", loc, body, exprs[-2], exprs[-1], relation))

@@ -1,0 +1,634 @@
+"""LaTeX math to a small expression tree, accepting only what deckgen can check.
+
+SymPy's own LaTeX parsers guess: `TP` becomes `T*P`, `np(1-p)` a function `p`, an unknown
+`lambda` six symbols. This parser never guesses. Every symbol must be declared, every command
+must be one it knows, and anything else is an error naming the offending text. It builds plain
+dataclasses, never strings for `sympify`, so no card text is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+# Limits that keep hostile input from reaching SymPy at all.
+MAX_DIGITS = 30
+MAX_DEPTH = 60
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+    "pi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi "
+    "Sigma Upsilon Phi Psi Omega".split()
+)
+ACCENTS = frozenset({"hat", "bar", "tilde", "overline", "widehat", "widetilde"})
+FRACS = frozenset({"frac", "dfrac", "tfrac"})
+FUNCTIONS = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", "tan": "tan"}
+NAMED_FUNCTIONS = {"max": "max", "min": "min"}
+RELATIONS = {
+    "=": "=",
+    "<": "<",
+    ">": ">",
+    "le": "<=",
+    "leq": "<=",
+    "leqslant": "<=",
+    "ge": ">=",
+    "geq": ">=",
+    "geqslant": ">=",
+    "ne": "!=",
+    "neq": "!=",
+    "approx": "~",
+    "in": "in",
+}
+DOTS = frozenset({"dots", "ldots", "cdots"})
+SKIPPED = frozenset(
+    ", ; : ! quad qquad left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr middle "
+    "displaystyle textstyle limits nolimits".split()
+) | {" "}
+SEPARATORS = frozenset({"quad", "qquad"})
+NAME_COMMANDS = frozenset({"text", "textrm", "mathrm", "operatorname", "textit", "mathit"})
+
+
+class LatexError(Exception):
+    """The formula uses something deckgen cannot read; the message quotes it."""
+
+
+class Undeclared(LatexError):
+    """A name that no `where` or `let` line declares."""
+
+
+@dataclass(frozen=True)
+class Tok:
+    """One LaTeX token: kind is cmd, num, letter, char, name (\\text{..}) or bb (\\mathbb{..})."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        prefix = {"cmd": "\\", "name": "\\text:", "bb": "\\mathbb:"}.get(self.kind, "")
+        return prefix + self.value
+
+
+_TOKEN = re.compile(
+    r"(?P<space>\s+)|(?P<comment>(?<!\\)%[^\n]*)|\\(?P<cmd>[A-Za-z]+|.)|(?P<num>\d+(?:\.\d+)?)"
+    r"|(?P<letter>[A-Za-z])|(?P<char>.)",
+    re.DOTALL,
+)
+
+
+def tokenize(latex: str) -> list[Tok]:
+    """Split LaTeX math into tokens, reading \\text{..}, \\operatorname{..}, \\mathbb{..} whole."""
+    tokens: list[Tok] = []
+    pos = 0
+    while pos < len(latex):
+        match = _TOKEN.match(latex, pos)
+        assert match is not None  # the last alternative matches any character
+        kind = match.lastgroup or "char"
+        pos = match.end()
+        if kind in ("space", "comment"):
+            continue
+        value = match.group(kind)
+        if kind == "cmd" and value in NAME_COMMANDS | {"mathbb"}:
+            body, pos = _braced_raw(latex, pos, value)
+            kind, value = ("bb" if value == "mathbb" else "name"), body.strip()
+        tokens.append(Tok(kind, value, match.start(), pos))
+    return tokens
+
+
+def _braced_raw(latex: str, pos: int, command: str) -> tuple[str, int]:
+    match = re.compile(r"\s*\{([^{}]*)\}").match(latex, pos)
+    if match is None:
+        raise LatexError(f"\\{command} needs its text in braces, like \\{command}{{Var}}")
+    return match.group(1), match.end()
+
+
+def significant(tokens: Sequence[Tok]) -> list[Tok]:
+    """Drop spacing and sizing commands, which never change the meaning."""
+    return [t for t in tokens if not (t.kind == "cmd" and t.value in SKIPPED - SEPARATORS)]
+
+
+def key(tokens: Sequence[Tok]) -> tuple[str, ...]:
+    """Return the meaning-bearing spelling of tokens, for matching notation."""
+    return tuple(t.text for t in significant(tokens) if not _is_separator(t))
+
+
+def _is_separator(token: Tok) -> bool:
+    return token.kind == "cmd" and token.value in SEPARATORS
+
+
+# --- the expression tree -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    value: Fraction
+    decimal: str | None = None  # the digits as written, for \approx
+
+
+@dataclass(frozen=True)
+class Sym:
+    name: str
+
+
+@dataclass(frozen=True)
+class Idx:
+    family: str
+    index: Expr
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Mul:
+    factors: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Div:
+    numerator: Expr
+    denominator: Expr
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Pow:
+    base: Expr
+    exponent: Expr
+
+
+@dataclass(frozen=True)
+class Call:
+    """A built-in function: exp, log, sin, cos, tan, sqrt, abs, max, min, factorial, binom, root."""
+
+    function: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Big:
+    """A sum, product or integral of `body` over `var` from `lower` to `upper` (None: its domain)."""
+
+    operator: str
+    var: str
+    lower: Expr | None
+    upper: Expr | None
+    body: Expr
+
+
+@dataclass(frozen=True)
+class Infinity:
+    pass
+
+
+@dataclass(frozen=True)
+class Const:
+    """e or \\pi, unless a `where` line declares the letter as a variable."""
+
+    name: str
+
+
+Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const
+CONSTANTS = ("e", "\\pi")
+
+
+# --- what the parser needs to know ------------------------------------------------------------
+
+
+@dataclass
+class Names:
+    """The symbols, indexed families and notation a formula may use."""
+
+    symbols: set[str] = field(default_factory=set)
+    families: set[str] = field(default_factory=set)
+    notation: dict[tuple[str, ...], Expr] = field(default_factory=dict)
+
+    def multi_letter(self) -> list[str]:
+        return sorted((s for s in self.symbols | self.families if _plain_word(s)), key=len)[::-1]
+
+
+def _plain_word(name: str) -> bool:
+    return len(name) > 1 and name.isalpha()
+
+
+class Parser:
+    """Recursive descent over tokens; `names` decides what a letter or a phrase means."""
+
+    def __init__(self, tokens: Sequence[Tok], names: Names, source: str) -> None:
+        self.tokens = significant(tokens)
+        self.names = names
+        self.source = source
+        self.pos = 0
+        self.depth = 0
+        self.integral_vars: list[str] = []
+        self.bound_vars: list[str] = []
+
+    # token helpers
+    def peek(self, offset: int = 0) -> Tok | None:
+        index = self.pos + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def at(self, kind: str, value: str | None = None, offset: int = 0) -> bool:
+        token = self.peek(offset)
+        return token is not None and token.kind == kind and (value is None or token.value == value)
+
+    def at_char(self, *chars: str) -> bool:
+        token = self.peek()
+        return token is not None and token.kind == "char" and token.value in chars
+
+    def next(self) -> Tok:
+        token = self.peek()
+        if token is None:
+            raise LatexError(f"'{self.source.strip()}' ends too early")
+        self.pos += 1
+        return token
+
+    def expect_char(self, char: str) -> None:
+        token = self.next()
+        if token.kind != "char" or token.value != char:
+            raise LatexError(f"expected '{char}' but found {self.quote(token)}")
+
+    def quote(self, token: Tok) -> str:
+        return f"'{self.source[token.start : token.end]}'"
+
+    def done(self) -> bool:
+        return self.pos >= len(self.tokens)
+
+    # grammar
+    def expression(self) -> Expr:
+        """expr := [+-] term (('+'|'-') term)*"""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise LatexError(f"formula nests deeper than {MAX_DEPTH} levels")
+        try:
+            terms: list[Expr] = []
+            sign = self._sign()
+            terms.append(self._signed(self.term(), sign))
+            while self.at_char("+", "-"):
+                sign = self._sign()
+                terms.append(self._signed(self.term(), sign))
+            return terms[0] if len(terms) == 1 else Add(tuple(terms))
+        finally:
+            self.depth -= 1
+
+    def _sign(self) -> int:
+        sign = 1
+        while self.at_char("+", "-"):
+            sign = -sign if self.next().value == "-" else sign
+        return sign
+
+    @staticmethod
+    def _signed(expr: Expr, sign: int) -> Expr:
+        return Neg(expr) if sign < 0 else expr
+
+    def term(self) -> Expr:
+        """term := factor ((\\cdot | \\times | * | / | juxtaposition) factor)*"""
+        factors = [self.factor()]
+        while not self.done():
+            if self.at("cmd", "cdot") or self.at("cmd", "times") or self.at_char("*"):
+                self.next()
+                factors.append(self.factor())
+            elif self.at_char("/"):
+                self.next()
+                factors[-1] = Div(factors[-1], self.factor())
+            elif self._starts_factor():
+                factors.append(self.factor())
+            else:
+                break
+        return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+
+    def _starts_factor(self) -> bool:
+        token = self.peek()
+        if token is None or self._at_differential():
+            return False
+        if token.kind in ("num", "letter", "name", "bb"):
+            return True
+        if token.kind == "char":
+            return token.value in "([{|"
+        return token.value not in (
+            set(RELATIONS) | SEPARATORS | DOTS | {"cdot", "times", "mid", "rvert", "rbrace"}
+        )
+
+    def factor(self) -> Expr:
+        """factor := primary postfix*, postfix := ! | ^group"""
+        base = self.primary()
+        while True:
+            if self.at_char("!"):
+                self.next()
+                base = Call("factorial", (base,))
+            elif self.at_char("^"):
+                self.next()
+                base = Pow(base, self.group_arg())
+            else:
+                return base
+
+    def group_arg(self) -> Expr:
+        """The argument of ^, _ or a command: a braced expression or a single token."""
+        if self.at_char("{"):
+            self.next()
+            inner = self.expression()
+            self.expect_char("}")
+            return inner
+        token = self.peek()
+        if token is not None and token.kind == "num" and len(token.value) > 1:
+            raise LatexError(f"write braces around the multi-digit exponent {self.quote(token)}")
+        return self.primary(bare=True)
+
+    def primary(self, bare: bool = False) -> Expr:
+        notation = None if bare else self._notation()
+        if notation is not None:
+            return notation
+        token = self.peek()
+        if token is None:
+            raise LatexError(f"'{self.source.strip()}' ends too early")
+        if token.kind == "num":
+            return self._number(self.next())
+        if token.kind == "char" and token.value in "([{":
+            return self._bracketed()
+        if token.kind == "char" and token.value == "|":
+            self.next()
+            inner = self.expression()
+            self.expect_char("|")
+            return Call("abs", (inner,))
+        if token.kind == "cmd":
+            return self._command()
+        return self._symbol()
+
+    def _bracketed(self) -> Expr:
+        opening = self.next().value
+        closing = {"(": ")", "[": "]", "{": "}"}[opening]
+        inner = self.expression()
+        self.expect_char(closing)
+        return inner
+
+    def _number(self, token: Tok) -> Num:
+        digits = token.value.replace(".", "")
+        if len(digits) > MAX_DIGITS:
+            raise LatexError(f"number {self.quote(token)} has more than {MAX_DIGITS} digits")
+        decimal = token.value if "." in token.value else None
+        return Num(Fraction(token.value), decimal)
+
+    def _notation(self) -> Expr | None:
+        """Match the longest declared notation (`P(X = k)`, `\\mathbb{E}[X]`) at this point."""
+        keys = key(self.tokens[self.pos :])
+        best: tuple[int, Expr] | None = None
+        for pattern, meaning in self.names.notation.items():
+            if keys[: len(pattern)] == pattern and (best is None or len(pattern) > best[0]):
+                best = (len(pattern), meaning)
+        if best is None:
+            return None
+        self.pos += best[0]
+        return best[1]
+
+    def _command(self) -> Expr:
+        token = self.peek()
+        assert token is not None
+        name = token.value
+        if name in FRACS | {"binom"}:
+            self.next()
+            first, second = self.group_arg(), self.group_arg()
+            return Div(first, second) if name in FRACS else Call("binom", (first, second))
+        if name == "sqrt":
+            return self._sqrt()
+        if name in FUNCTIONS or name in NAMED_FUNCTIONS:
+            return self._function(FUNCTIONS.get(name) or NAMED_FUNCTIONS[name])
+        if name in ("sum", "prod", "int"):
+            return self._big(name)
+        if name == "infty":
+            self.next()
+            return Infinity()
+        if name == "lvert":
+            self.next()
+            inner = self.expression()
+            if not self.at("cmd", "rvert"):
+                raise LatexError("\\lvert needs a matching \\rvert")
+            self.next()
+            return Call("abs", (inner,))
+        if name in GREEK or name in ACCENTS:
+            return self._symbol()
+        raise LatexError(f"deckgen cannot check \\{name} in a formula")
+
+    def _sqrt(self) -> Expr:
+        self.next()
+        degree: Expr = Num(Fraction(2))
+        if self.at_char("["):
+            self.next()
+            degree = self.expression()
+            self.expect_char("]")
+        return Call("root", (self.group_arg(), degree))
+
+    def _function(self, function: str) -> Expr:
+        self.next()
+        power = None
+        if self.at_char("^"):  # \log^2 x
+            self.next()
+            power = self.group_arg()
+        if self.at_char("("):
+            self.next()
+            args = [self.expression()]
+            while self.at_char(","):
+                self.next()
+                args.append(self.expression())
+            self.expect_char(")")
+        else:
+            args = [self.factor()]
+        call = Call(function, tuple(args))
+        return Pow(call, power) if power is not None else call
+
+    def _big(self, operator: str) -> Expr:
+        self.next()
+        var, lower, upper = "", None, None
+        if self.at_char("_"):
+            self.next()
+            var, lower = self._big_lower(operator)
+        if self.at_char("^"):
+            self.next()
+            upper = self.group_arg()
+        if operator == "int":
+            return self._integral(lower, upper)
+        if not var:
+            raise LatexError(f"\\{operator} needs its index, like \\{operator}_{{i=1}}^n")
+        return Big(operator, var, lower, upper, self._bound_body(var, self.term))
+
+    def _big_lower(self, operator: str) -> tuple[str, Expr | None]:
+        if operator == "int":
+            return "", self.group_arg()
+        braced = self.at_char("{")
+        if braced:
+            self.next()
+        var = self._symbol_name()
+        lower = None
+        if self.at_char("="):
+            self.next()
+            lower = self.expression()
+        if braced:
+            self.expect_char("}")
+        return var, lower
+
+    def _integral(self, lower: Expr | None, upper: Expr | None) -> Expr:
+        """\\int_a^b body dx: the first `d<symbol>` ahead names the variable and ends the body."""
+        ahead = range(self.pos, len(self.tokens))
+        index = next((i for i in ahead if self._differential_at(i)), None)
+        if index is None:
+            raise LatexError("an integral needs its differential, like \\int_0^1 f(x)\\,dx")
+        var = self._differential_var(index)
+        self.integral_vars.append(var)
+        try:
+            body = self._bound_body(var, self.expression)
+            if not self._at_differential():
+                raise LatexError("the integrand must end with its differential, like dx")
+        finally:
+            self.integral_vars.pop()
+        self.pos += 2
+        return Big("int", var, lower, upper, body)
+
+    def _differential_at(self, index: int) -> bool:
+        if index + 1 >= len(self.tokens):
+            return False
+        first, second = self.tokens[index], self.tokens[index + 1]
+        is_d = first.kind in ("letter", "name") and first.value == "d"
+        names_var = second.kind == "letter" or (second.kind == "cmd" and second.value in GREEK)
+        return is_d and names_var
+
+    def _differential_var(self, index: int) -> str:
+        return self.tokens[index + 1].text
+
+    def _at_differential(self) -> bool:
+        return (
+            bool(self.integral_vars)
+            and self._differential_at(self.pos)
+            and self._differential_var(self.pos) == self.integral_vars[-1]
+        )
+
+    def _bound_body(self, var: str, parse: Callable[[], Expr]) -> Expr:
+        """Parse the body of a sum, product or integral, where its variable is declared."""
+        declared = var in self.names.symbols
+        self.names.symbols.add(var)
+        self.bound_vars.append(var)
+        try:
+            return parse()
+        finally:
+            self.bound_vars.pop()
+            if not declared:
+                self.names.symbols.discard(var)
+
+    def _symbol(self) -> Expr:
+        name = self._symbol_name()
+        if self.at_char("_") and name in self.names.families:
+            self.next()
+            return Idx(name, self.group_arg())
+        if self.at_char("_"):
+            self.next()
+            subscript = self._subscript_text()
+            if subscript in self.bound_vars:
+                raise LatexError(
+                    f"'{name}_{subscript}' runs over {subscript}: declare the family in the "
+                    f"`where` line after its index, like `{subscript} \\in \\{{1, \\dots, n\\}}, "
+                    f"{name}_{subscript} \\in \\mathbb{{R}}`"
+                )
+            name = f"{name}_{{{subscript}}}"
+        if name in self.names.families:
+            raise LatexError(f"'{name}' needs its index, like {name}_i")
+        if name in CONSTANTS and name not in self.names.symbols:
+            return Const(name)
+        if name not in self.names.symbols:
+            raise Undeclared(self._undeclared(name))
+        return Sym(name)
+
+    def _subscript_text(self) -> str:
+        """A subscript that is part of a name (sigma_X, H_0, rho_{XY}), as canonical text."""
+        if not self.at_char("{"):
+            return self.next().text
+        self.next()
+        parts = []
+        while not self.at_char("}"):
+            parts.append(self.next().text)
+        self.next()
+        return "".join(parts)
+
+    def _symbol_name(self) -> str:
+        token = self.next()
+        if token.kind == "letter":
+            return self._word(token)
+        if token.kind in ("name", "bb"):
+            return token.text
+        if token.kind == "cmd" and token.value in GREEK:
+            return token.text
+        if token.kind == "cmd" and token.value in ACCENTS:
+            inner = self._accent_body()
+            return f"\\{token.value}{{{inner}}}"
+        raise LatexError(f"unexpected {self.quote(token)}")
+
+    def _accent_body(self) -> str:
+        if not self.at_char("{"):
+            return self._symbol_name()
+        self.next()
+        inner = self._symbol_name()
+        self.expect_char("}")
+        return inner
+
+    def _word(self, first: Tok) -> str:
+        """A declared multi-letter name (TP, FP) if the letters spell one, else one letter."""
+        run = [first]
+        while (token := self.peek(len(run) - 1)) is not None and token.kind == "letter" and (
+            token.start == run[-1].end
+        ):
+            run.append(token)
+        spelled = "".join(t.value for t in run)
+        for name in self.names.multi_letter():
+            if spelled.startswith(name):
+                self.pos += len(name) - 1
+                return name
+        if spelled in GREEK and spelled not in self.names.symbols:
+            raise LatexError(
+                f"'{spelled}' is not declared: write \\{spelled} for the Greek letter"
+            )
+        return first.value
+
+    def _undeclared(self, name: str) -> str:
+        return f"'{name}' is not declared: add it to a `where` line with its domain"
+
+
+def parse_expression(latex: str, names: Names) -> Expr:
+    """Parse one whole expression; raise LatexError on anything else."""
+    parser = Parser(tokenize(latex), names, latex)
+    expr = parser.expression()
+    if not parser.done():
+        token = parser.peek()
+        assert token is not None
+        raise LatexError(f"unexpected {parser.quote(token)} in '{latex.strip()}'")
+    return expr
+
+
+def split_top_level(
+    tokens: Sequence[Tok], is_split: Callable[[Tok], bool]
+) -> list[list[Tok]]:
+    """Split tokens where `is_split` holds outside any brackets or braces."""
+    parts: list[list[Tok]] = [[]]
+    depth = 0
+    for token in tokens:
+        depth += depth_change(token)
+        if depth == 0 and is_split(token):
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+def depth_change(token: Tok) -> int:
+    """+1 for an opening bracket, brace or \\lvert, -1 for a closing one, else 0."""
+    if token.value in ("(", "[", "{", "lvert") and token.kind in ("char", "cmd"):
+        return 1
+    if token.value in (")", "]", "}", "rvert") and token.kind in ("char", "cmd"):
+        return -1
+    return 0

@@ -1,0 +1,549 @@
+"""Check one claim with SymPy: exact values at seeded random points, then a proof attempt.
+
+Runs inside a worker process (see verify.py), which a hard time limit can kill.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import stats
+
+from deckgen.claims import Claim, Domain, Spec
+from deckgen.latex import (
+    Add,
+    Big,
+    Call,
+    Const,
+    Div,
+    Expr,
+    Idx,
+    Infinity,
+    Mul,
+    Neg,
+    Num,
+    Pow,
+    Sym,
+)
+
+POINTS = 12  # random points per claim; the trial found mistakes this way, proofs add assurance
+DISTRIBUTION_POINTS = 4  # sums and integrals are slower: fewer points
+MAX_EXPONENT = 4096
+MAX_FACTORIAL = 2000
+PROOF_SECONDS = 1
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
+    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "varrho": "ϱ",
+    "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ", "chi": "χ",
+    "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ",
+    "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}  # fmt: skip
+_ACCENT = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304"}
+_ACCENT |= {"tilde": "\u0303", "widetilde": "\u0303"}
+
+
+class CheckError(Exception):
+    """The claim cannot be checked (too large, no domain); the message says why."""
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a claim fared: proved, numeric (checked at points) or failed, with a message."""
+
+    status: str
+    message: str = ""
+
+
+def pretty(name: str) -> str:
+    """`\\lambda` -> λ, `\\sigma_{X}` -> σ_X, `\\bar{x}` -> x̄, for messages."""
+    base, _, subscript = name.partition("_")
+    for command, mark in _ACCENT.items():
+        prefix = f"\\{command}{{"
+        if base.startswith(prefix) and base.endswith("}"):
+            base = pretty(base[len(prefix) : -1]) + mark
+    if base.startswith("\\text:"):
+        base = base[len("\\text:") :]
+    base = _GREEK.get(base.lstrip("\\"), base) if base.startswith("\\") else base
+    return f"{base}_{pretty(subscript.strip('{}'))}" if subscript else base
+
+
+# --- from the tree to SymPy -------------------------------------------------------------------
+
+
+class Env:
+    """SymPy symbols with assumptions from the declared domains."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.domains = spec.domains
+        self.families = spec.families
+        self.symbols: dict[str, sympy.Symbol] = {}
+        self.names: dict[sympy.Basic, str] = {}
+        for name, domain in spec.domains.items():
+            if name not in spec.families:
+                self.symbol(name, domain)
+
+    def symbol(self, name: str, domain: Domain | None = None) -> sympy.Symbol:
+        if name not in self.symbols:
+            domain = domain or self.domains.get(name) or Domain(integer=True)
+            made = sympy.Symbol(pretty(name), **_assumptions(domain))
+            self.symbols[name] = made
+            self.names[made] = name
+        return self.symbols[name]
+
+    def convert(self, expr: Expr) -> sympy.Expr:
+        """Build the SymPy expression, refusing numbers too large to compute."""
+        return _CONVERTERS[type(expr)](self, expr)
+
+    def bounds(self, var: str, lower: Expr | None, upper: Expr | None) -> tuple[Any, Any]:
+        domain = self.domains.get(var, Domain(integer=True))
+        low = lower if lower is not None else domain.lower
+        high = upper if upper is not None else domain.upper
+        if low is None and domain.integer and lower is None:
+            raise CheckError(f"the range of {pretty(var)} has no lower end")
+        low_value = self.convert(low) if low is not None else -sympy.oo
+        high_value = self.convert(high) if high is not None else sympy.oo
+        return low_value, high_value
+
+
+def _assumptions(domain: Domain) -> dict[str, bool]:
+    found: dict[str, bool] = {"integer": True} if domain.integer else {"real": True}
+    lower = domain.lower
+    if isinstance(lower, Num) and lower.value > 0:
+        found["positive"] = True
+    elif isinstance(lower, Num) and lower.value == 0:
+        found["positive" if domain.lower_open else "nonnegative"] = True
+    return found
+
+
+def _number(value: sympy.Expr, what: str) -> None:
+    if value.is_number and value.is_finite is not False and abs(value) > 10**MAX_EXPONENT:
+        raise CheckError(f"{what} is too large to check")
+
+
+def _pow(env: Env, expr: Pow) -> sympy.Expr:
+    base, exponent = env.convert(expr.base), env.convert(expr.exponent)
+    if base.is_number and exponent.is_number and base != 0 and abs(base) != 1:
+        if abs(exponent) > MAX_EXPONENT:
+            raise CheckError(f"the power {base}^{exponent} is too large to check")
+    return base**exponent
+
+
+def _call(env: Env, expr: Call) -> sympy.Expr:
+    args = [env.convert(arg) for arg in expr.args]
+    if expr.function in ("factorial", "binom"):
+        for arg in args:
+            if arg.is_number and abs(arg) > MAX_FACTORIAL:
+                raise CheckError(f"the factorial of {arg} is too large to check")
+    functions: dict[str, Callable[..., Any]] = {
+        "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
+        "tan": sympy.tan, "abs": sympy.Abs, "max": sympy.Max, "min": sympy.Min,
+        "factorial": sympy.factorial, "binom": sympy.binomial,
+        "root": lambda x, n: sympy.root(x, n),
+    }  # fmt: skip
+    return functions[expr.function](*args)  # type: ignore[no-any-return]
+
+
+def _big(env: Env, expr: Big) -> sympy.Expr:
+    var = env.symbol(expr.var)
+    body = env.convert(expr.body)
+    if expr.operator == "int":
+        low, high = env.bounds(expr.var, expr.lower, expr.upper)
+        return sympy.Integral(body, (var, low, high))
+    low, high = env.bounds(expr.var, expr.lower, expr.upper)
+    kind = sympy.Sum if expr.operator == "sum" else sympy.Product
+    return kind(body, (var, low, high))
+
+
+_CONVERTERS: dict[type, Callable[[Env, Any], sympy.Expr]] = {
+    Num: lambda env, e: sympy.Rational(e.value.numerator, e.value.denominator),
+    Sym: lambda env, e: env.symbol(e.name),
+    Idx: lambda env, e: sympy.IndexedBase(pretty(e.family))[env.convert(e.index)],
+    Add: lambda env, e: sympy.Add(*(env.convert(t) for t in e.terms)),
+    Mul: lambda env, e: sympy.Mul(*(env.convert(f) for f in e.factors)),
+    Div: lambda env, e: env.convert(e.numerator) / env.convert(e.denominator),
+    Neg: lambda env, e: -env.convert(e.operand),
+    Pow: _pow,
+    Call: _call,
+    Big: _big,
+    Infinity: lambda env, e: sympy.oo,
+    Const: lambda env, e: sympy.E if e.name == "e" else sympy.pi,
+}
+
+
+# --- random points ----------------------------------------------------------------------------
+
+
+def _draw(domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random) -> sympy.Rational:
+    low = _end(domain.lower, point, env)
+    high = _end(domain.upper, point, env)
+    if domain.integer:
+        low_int = sympy.ceiling(low) if low is not None else -3
+        if low is not None and domain.lower_open and low_int == low:
+            low_int += 1
+        high_int = sympy.floor(high) if high is not None else low_int + 6
+        if high is not None and domain.upper_open and high_int == high:
+            high_int -= 1
+        if high_int < low_int:
+            raise CheckError("a variable's range is empty at some point")
+        return sympy.Integer(rng.randint(int(low_int), int(high_int)))
+    if low is None and high is None:
+        low, high = sympy.Integer(-4), sympy.Integer(4)
+    elif high is None:
+        high = low + 5
+    elif low is None:
+        low = high - 5
+    denominator = rng.randint(3, 13)
+    step = sympy.Rational(rng.randint(1, denominator - 1), denominator)
+    return sympy.Rational(low + (high - low) * step)
+
+
+def _end(bound: Expr | None, point: dict[Any, Any], env: Env) -> Any:
+    if bound is None:
+        return None
+    value = env.convert(bound).subs(point)
+    if not value.is_number:
+        raise CheckError("a range depends on a variable that has no value")
+    return value
+
+
+def points(env: Env, needed: set[Any], rng: random.Random, count: int) -> Iterator[dict[Any, Any]]:
+    """Yield `count` random assignments of the needed symbols (and what their ranges use)."""
+    order = _dependency_order(env, needed)
+    for _ in range(count):
+        point: dict[Any, Any] = {}
+        for name in order:
+            point[env.symbols[name]] = _draw(env.domains[name], point, env, rng)
+        yield point
+
+
+def _dependency_order(env: Env, needed: set[Any]) -> list[str]:
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or name not in env.domains or name in env.families:
+            return
+        domain = env.domains[name]
+        for bound in (domain.lower, domain.upper):
+            if bound is not None:
+                for symbol in env.convert(bound).free_symbols:
+                    visit(env.names[symbol])
+        order.append(name)
+
+    for symbol in sorted(needed, key=str):
+        if symbol in env.names:
+            visit(env.names[symbol])
+    return order
+
+
+def _fill_families(
+    sides: tuple[sympy.Expr, sympy.Expr], env: Env, point: dict[Any, Any], rng: random.Random
+) -> tuple[sympy.Expr, sympy.Expr]:
+    """Give every x[j] that a finite sum produced a random value from x's domain (in `point`)."""
+    indexed = sorted(sides[0].atoms(sympy.Indexed) | sides[1].atoms(sympy.Indexed), key=str)
+    if not indexed:
+        return sides
+    by_name = {pretty(name): name for name in env.families}
+    for atom in indexed:
+        domain = env.domains.get(by_name.get(str(atom.base), ""), Domain())
+        point[atom] = _draw(domain, {}, env, rng)
+    return sides[0].subs(point), sides[1].subs(point)
+
+
+# --- evaluating and comparing -----------------------------------------------------------------
+
+
+_BIG = (sympy.Sum, sympy.Product, sympy.Integral)
+
+
+def evaluate(expr: sympy.Expr) -> sympy.Expr:
+    """Carry out sums and products exactly and integrals numerically (30 digits)."""
+    if expr.has(sympy.Integral):
+        return sympy.N(expr, 30)
+    value = expr.doit() if expr.has(*_BIG) else expr
+    return sympy.N(value, 30) if value.has(*_BIG) else value
+
+
+def closed_form(expr: sympy.Expr) -> sympy.Expr:
+    """Do sums and integrals once with symbolic parameters, if SymPy manages within budget."""
+    if not expr.has(*_BIG):
+        return expr
+    try:
+        with _budget(PROOF_SECONDS):
+            value = expr.doit()
+    except _OutOfTime:
+        return expr
+    return expr if value.has(*_BIG) else value
+
+
+def same(left: sympy.Expr, right: sympy.Expr) -> bool:
+    if left.is_Rational and right.is_Rational:
+        return bool(left == right)
+    difference = sympy.N(left - right, 50)
+    scale = 1 + abs(sympy.N(left, 50))
+    if not difference.is_number or difference.has(sympy.nan, sympy.zoo):
+        raise CheckError(f"cannot evaluate {left} - {right}")
+    return bool(abs(difference) <= sympy.Float("1e-35") * scale)
+
+
+def holds(left: sympy.Expr, relation: str, right: sympy.Expr, digits: int | None) -> bool:
+    if relation == "=":
+        return same(left, right)
+    if relation == "~":
+        tolerance = sympy.Rational(1, 2 * 10 ** (digits or 0)) * sympy.Rational(1001, 1000)
+        return bool(abs(sympy.N(left - right, 50)) <= tolerance)
+    a, b = sympy.N(left, 50), sympy.N(right, 50)
+    if not (a.is_real and b.is_real):
+        raise CheckError(f"cannot compare {left} and {right}")
+    slack = sympy.Float("1e-35") * (1 + abs(a))
+    return bool(
+        {"<=": a <= b + slack, "<": a < b, ">=": a >= b - slack, ">": a > b}[relation]
+    )
+
+
+def show(value: sympy.Expr) -> str:
+    text = str(value)
+    if len(text) > 24 and value.is_number:
+        return str(sympy.N(value, 6))
+    return text
+
+
+def describe(point: dict[Any, Any]) -> str:
+    return ", ".join(f"{symbol}={value}" for symbol, value in point.items())
+
+
+@contextmanager
+def _budget(seconds: int) -> Iterator[None]:
+    """Interrupt pure-Python SymPy work after `seconds` (the hard limit lives in verify.py)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- the claims -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A claim as `left relation right` in SymPy, with words for a failure message."""
+
+    left: sympy.Expr
+    relation: str
+    right: sympy.Expr
+    what: str
+    digits: int | None = None
+
+
+def check(spec: Spec, index: int, seed: int) -> Outcome:
+    """Check claim `index` of the spec at seeded random points, then try to prove it."""
+    claim = spec.claims[index]
+    env = Env(spec)
+    try:
+        forms = _forms(env, spec, claim)
+        exact = True
+        for form in forms:
+            failure, form_exact = _spot_check(env, form, claim, random.Random(seed))
+            if failure:
+                return Outcome("failed", failure)
+            exact = exact and form_exact
+        if exact or _prove(env, claim, forms):
+            return Outcome("proved")
+        return Outcome("numeric")
+    except CheckError as err:
+        return Outcome("failed", f"{claim.label}: {err}")
+
+
+def _forms(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    builders: dict[str, Callable[[Env, Spec, Claim], list[_Form]]] = {
+        "holds": _holds_form, "value": _value_form, "pmf": _total_form, "pdf": _total_form,
+        "mean": _moment_form, "variance": _moment_form, "dist": _dist_form,
+        "derivative": _derivative_form, "max": _extreme_form, "min": _extreme_form,
+        "argmax": _arg_form, "argmin": _arg_form,
+    }  # fmt: skip
+    return builders[claim.kind](env, spec, claim)
+
+
+def _holds_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.subject is not None and claim.value is not None
+    digits = None
+    if isinstance(claim.value, Num) and claim.value.decimal:
+        digits = len(claim.value.decimal.partition(".")[2])
+    if claim.relation == "~" and digits is None:
+        raise CheckError("write the approximate value as a decimal, like \\approx 0.069")
+    left, right = env.convert(claim.subject), env.convert(claim.value)
+    return [_Form(left, claim.relation, right, "the left side", digits)]
+
+
+def _value_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.subject is not None and claim.value is not None
+    return [_Form(env.convert(claim.subject), "=", env.convert(claim.value), "the formula")]
+
+
+def _distribution_parts(env: Env, claim: Claim) -> tuple[sympy.Expr, sympy.Symbol, Any, Any]:
+    assert claim.subject is not None and claim.var is not None
+    var = env.symbol(claim.var)
+    low, high = env.bounds(claim.var, None, None)
+    return env.convert(claim.subject), var, low, high
+
+
+def _total(pmf: sympy.Expr, var: sympy.Symbol, low: Any, high: Any, kind: str) -> sympy.Expr:
+    if kind == "pdf":
+        return sympy.Integral(pmf, (var, low, high))
+    return sympy.Sum(pmf, (var, low, high))
+
+
+def _total_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    pmf, var, low, high = _distribution_parts(env, claim)
+    what = f"the {'integral' if claim.kind == 'pdf' else 'sum'} over {var}"
+    return [_Form(_total(pmf, var, low, high, claim.kind), "=", sympy.Integer(1), what)]
+
+
+def _moment_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.value is not None and claim.pmf_kind is not None
+    pmf, var, low, high = _distribution_parts(env, claim)
+    mean = _total(var * pmf, var, low, high, claim.pmf_kind)
+    moment = mean
+    if claim.kind == "variance":
+        moment = _total(var**2 * pmf, var, low, high, claim.pmf_kind) - mean**2
+    operation = "integral" if claim.pmf_kind == "pdf" else "sum"
+    forms = [_Form(moment, "=", env.convert(claim.value), f"the {operation}")]
+    named = _named_distribution(env, spec)
+    if named is not None:
+        exact = stats.E(named) if claim.kind == "mean" else stats.variance(named)
+        forms.append(_Form(exact, "=", env.convert(claim.value), "sympy.stats"))
+    return forms
+
+
+def _named_distribution(env: Env, spec: Spec) -> Any:
+    for claim in spec.claims:
+        if claim.kind == "dist" and claim.distribution is not None:
+            name, args = claim.distribution
+            params = [env.convert(arg) for arg in args]
+            return getattr(stats, name)("X", *params)
+    return None
+
+
+def _dist_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    pmf, var, _low, _high = _distribution_parts(env, claim)
+    named = _named_distribution(env, spec)
+    return [_Form(pmf, "=", stats.density(named)(var), "the formula, sympy.stats")]
+
+
+def _derivative_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.subject is not None and claim.value is not None and claim.var is not None
+    derivative = sympy.diff(env.convert(claim.subject), env.symbol(claim.var))
+    return [_Form(derivative, "=", env.convert(claim.value), "the derivative")]
+
+
+def _extreme_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.subject is not None and claim.value is not None
+    relation = "<=" if claim.kind == "max" else ">="
+    return [_Form(env.convert(claim.subject), relation, env.convert(claim.value), "the formula")]
+
+
+def _arg_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
+    assert claim.subject is not None and claim.value is not None and claim.var is not None
+    subject, var = env.convert(claim.subject), env.symbol(claim.var)
+    at_point = subject.subs(var, env.convert(claim.value))
+    relation = "<=" if claim.kind == "argmax" else ">="
+    slope = sympy.diff(subject, var).subs(var, env.convert(claim.value))
+    return [
+        _Form(subject, relation, at_point, f"the formula (at {var}={claim.text}: {{right}})"),
+        _Form(slope, "=", sympy.Integer(0), f"the slope at {var}={claim.text}"),
+    ]
+
+
+def _spot_check(env: Env, form: _Form, claim: Claim, rng: random.Random) -> tuple[str, bool]:
+    """Compare both sides at random points; return a failure message (or "") and exactness."""
+    needed = (form.left.free_symbols | form.right.free_symbols) - {sympy.Symbol("X")}
+    count = DISTRIBUTION_POINTS if claim.kind in ("pmf", "pdf", "mean", "variance") else POINTS
+    exact = True
+    general_left, general_right = closed_form(form.left), closed_form(form.right)
+    for point in points(env, needed, rng, count if needed else 1):
+        sides = evaluate(general_left.subs(point)), evaluate(general_right.subs(point))
+        left, right = _fill_families(sides, env, point, rng)
+        exact = exact and not needed and _is_exact(left) and _is_exact(right)
+        if not holds(left, form.relation, right, form.digits):
+            return _failure(claim, form, point, left, right), False
+    return "", exact
+
+
+def _is_exact(value: sympy.Expr) -> bool:
+    return not value.has(sympy.Float, sympy.Sum, sympy.Integral, sympy.Product)
+
+
+def _failure(
+    claim: Claim, form: _Form, point: dict[Any, Any], left: sympy.Expr, right: sympy.Expr
+) -> str:
+    where = f"at {describe(point)} " if point else ""
+    what = form.what.replace("{right}", show(right))
+    if claim.kind == "holds":
+        words = {"=": "equal", "~": "round to", "<=": "be at most", "<": "be below"}
+        words |= {">=": "be at least", ">": "be above"}
+        return (
+            f"{claim.label} '{claim.text}' fails: {where}{what} gives {show(left)}, "
+            f"which should {words[form.relation]} {show(right)}"
+        )
+    if claim.kind in ("argmax", "argmin") and form.relation != "=":
+        return f"{claim.label}: {where}{what.split(' (')[0]} gives {show(left)}, " + (
+            f"{'more' if claim.kind == 'argmax' else 'less'} than {form.what.split('(')[1][:-1]}"
+        ).replace("{right}", show(right))
+    return f"{claim.label}: {where}{what} gives {show(left)}, claimed {show(right)}"
+
+
+def _prove(env: Env, claim: Claim, forms: list[_Form]) -> bool:
+    """Try to prove every form symbolically within the budget; False if SymPy cannot."""
+    try:
+        with _budget(PROOF_SECONDS):
+            if claim.kind in ("max", "min"):
+                return _prove_extreme(env, claim)
+            return all(_prove_form(form) for form in forms)
+    except _OutOfTime:
+        return False
+
+
+def _prove_form(form: _Form) -> bool:
+    left, right = evaluate(form.left), evaluate(form.right)
+    if form.relation == "~":
+        return False
+    difference = sympy.factor(sympy.simplify(right - left))
+    if form.relation == "=":
+        return bool(difference == 0)
+    if form.relation in ("<=", "<"):
+        return bool(difference.is_nonnegative if form.relation == "<=" else difference.is_positive)
+    return bool(difference.is_nonpositive if form.relation == ">=" else difference.is_negative)
+
+
+def _prove_extreme(env: Env, claim: Claim) -> bool:
+    from sympy.calculus.util import maximum, minimum
+
+    assert claim.subject is not None and claim.value is not None
+    subject = env.convert(claim.subject)
+    if len(subject.free_symbols) != 1:
+        return False
+    (var,) = subject.free_symbols
+    low, high = env.bounds(env.names[var], None, None)
+    interval = sympy.Interval(low, high)
+    found = (maximum if claim.kind == "max" else minimum)(subject, var, interval)
+    return bool(sympy.simplify(found - env.convert(claim.value)) == 0)
