@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckgen import cheatsheet, ids, model, package, parse, state
+from deckgen import cheatsheet, ids, model, package, parse, state, verify
 from deckgen.config import BuildOptions, load_deck_config
 from deckgen.errors import DeckgenError, raise_if_any
 from deckgen.model import Deck
@@ -33,6 +33,8 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
     started = time.perf_counter()
     progress("reading cards")
     deck, written = load(options.cards_dir, write_ids=True)
+    progress("verifying formulas")
+    raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
     lock = state.load(options.cards_dir)
     config = deck.config
     outputs: dict[Path, bytes] = {}
@@ -50,12 +52,24 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
     return _result(deck, written, started, products)
 
 
-def check(cards_dir: Path) -> BuildResult:
-    """Validate the cards as a build would, writing nothing."""
+def check(cards_dir: Path, out_dir: Path) -> BuildResult:
+    """Validate the cards as a build would, writing nothing (results cached by builds help)."""
     started = time.perf_counter()
     deck, _ = load(cards_dir, write_ids=False)
+    raise_if_any(verify.check(deck, cache_dir(out_dir), save=False).failures)
     state.load(cards_dir)  # a broken lock file would fail the build: report it here too
     return _result(deck, 0, started, [])
+
+
+def verify_formulas(cards_dir: Path, out_dir: Path) -> verify.Report:
+    """Check every formula's claims, caching results under the output folder."""
+    deck, _ = load(cards_dir, write_ids=False)
+    return verify.check(deck, cache_dir(out_dir))
+
+
+def cache_dir(out_dir: Path) -> Path:
+    """Where verification results are kept between builds."""
+    return out_dir / ".cache"
 
 
 def write_ids(cards_dir: Path) -> int:

@@ -13,6 +13,14 @@ import click
 from deckgen import __version__
 from deckgen.config import OUTPUTS, PAPERS, BuildOptions
 
+_OUT = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the outputs (and the verification cache, in .cache/).",
+)
 _CARDS = click.option(
     "--cards",
     "cards_dir",
@@ -35,14 +43,7 @@ def main() -> None:
 
 @main.command()
 @_CARDS
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the outputs.",
-)
+@_OUT
 @click.option(
     "--paper",
     type=click.Choice(PAPERS),
@@ -55,7 +56,7 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -
     from deckgen.build import build as run_build
 
     options = BuildOptions(cards_dir, out_dir, paper, (only,) if only else OUTPUTS)
-    with _progress(1 + len(options.outputs)) as progress:
+    with _progress(2 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)
     outputs = ", ".join(str(p) for p in result.outputs)
@@ -64,12 +65,41 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -
 
 @main.command()
 @_CARDS
-def check(cards_dir: Path) -> None:
-    """Validate the cards without writing anything."""
+@_OUT
+def check(cards_dir: Path, out_dir: Path) -> None:
+    """Validate the cards and verify their formulas without writing anything."""
     from deckgen.build import check as run_check
 
-    result = run_check(cards_dir)
+    result = run_check(cards_dir, out_dir)
     click.echo(f"{_cards(result.cards, result.decks)}: no problems ({result.seconds:.1f} s)")
+
+
+@main.command()
+@_CARDS
+@_OUT
+@click.option("--strict", is_flag=True, help="Fail on formulas marked `unverified` too.")
+def verify(cards_dir: Path, out_dir: Path, strict: bool) -> None:
+    """Check every formula's claims with SymPy and print what was proved."""
+    from deckgen.build import verify_formulas
+    from deckgen.errors import raise_if_any
+
+    report = verify_formulas(cards_dir, out_dir)
+    _print_table(report.table())
+    for loc, reason in report.unclaimed():
+        if reason is not None:  # formulas with no block at all are among the failures below
+            click.echo(f"{loc}: unverified: {reason}")
+    cached = len(report.results) - report.checked
+    click.echo(f"{report.checked} claims checked, {cached} from the cache ({report.seconds:.1f} s)")
+    raise_if_any(report.strict_failures() if strict else report.failures)
+
+
+def _print_table(rows: list[tuple[str, int, int, int, int, int]]) -> None:
+    header = ("file", "formulas", "claims", "proved", "numeric", "failed")
+    total = ("total", *(sum(row[i] for row in rows) for i in range(1, 6)))
+    width = max(len(str(row[0])) for row in [header, *rows, total])
+    for row in [header, *rows, total]:
+        cells = "".join(f"{cell:>9}" for cell in row[1:])
+        click.echo(f"{row[0]:<{width}}{cells}")
 
 
 @main.command()

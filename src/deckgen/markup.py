@@ -140,6 +140,41 @@ def render(
     return result
 
 
+@dataclass(frozen=True)
+class DisplayFormula:
+    """A `$$` formula and the lines of the `verify` block under it (None: it has none)."""
+
+    latex: str
+    loc: SourceLoc
+    block: tuple[tuple[str, SourceLoc], ...] | None
+
+
+def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula], list[Problem]]:
+    """Find every display formula of a card side with its verify block."""
+    found: list[DisplayFormula] = []
+    problems: list[Problem] = []
+    tokens = markdown_parser().parse(markdown)
+    for index, token in enumerate(tokens):
+        if token.type == "math_block" and token.map:
+            block = _verify_block(tokens[index + 1], loc) if index + 1 < len(tokens) else None
+            found.append(DisplayFormula(token.content.strip(), loc.at(token.map[0]), block))
+        elif _is_verify(token) and token.map and tokens[index - 1].type != "math_block":
+            message = "a verify block must come right after the $$ formula it checks"
+            problems.append(Problem(loc.at(token.map[0]), message))
+    return found, problems
+
+
+def _is_verify(token: Token) -> bool:
+    return token.type == "fence" and token.info.strip() == "verify"
+
+
+def _verify_block(token: Token, loc: SourceLoc) -> tuple[tuple[str, SourceLoc], ...] | None:
+    if not _is_verify(token) or not token.map:
+        return None
+    first = loc.at(token.map[0] + 1)
+    return tuple((line, first.at(n)) for n, line in enumerate(token.content.splitlines()))
+
+
 def _located(tokens: list[Token], loc: SourceLoc) -> Iterator[tuple[Token, SourceLoc]]:
     """Yield every token, inline ones included, with the source line it comes from."""
     line = loc
@@ -205,7 +240,16 @@ def _image_problem(src: str, loc: SourceLoc, cards_dir: Path) -> str | None:
     return None
 
 
-class _AnkiRenderer(RendererHTML):
+class _Renderer(RendererHTML):
+    """What both outputs share: a verify block is for deckgen, not for the reader."""
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if _is_verify(tokens[idx]):
+            return ""
+        return str(super().fence(tokens, idx, options, env))
+
+
+class _AnkiRenderer(_Renderer):
     """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax."""
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
@@ -242,7 +286,7 @@ def _anki_latex(latex: str, env: EnvType) -> str:
     return html.escape(latex, quote=False)
 
 
-class _PrintRenderer(RendererHTML):
+class _PrintRenderer(_Renderer):
     """Vector math as SVG images sized in em, images as file URLs, clozes highlighted."""
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:

@@ -1,0 +1,288 @@
+"""Verify every display formula's claims with SymPy: cached, in parallel, under a time limit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from deckgen.claims import Spec, read_spec
+from deckgen.errors import Problem, SourceLoc
+from deckgen.markup import DisplayFormula, display_formulas
+from deckgen.model import Deck
+
+ENGINE = "deckgen-verify-1"  # bump when checking changes, so cached results are not reused
+TIME_LIMIT = 20.0  # seconds per claim, enforced by killing the worker
+MEMORY_LIMIT = 4 * 1024**3
+CACHE_NAME = "verify.json"
+NO_BLOCK = "formula has no verify block: add claims, or `unverified: <reason>` for notation"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claim to check: the spec it belongs to, which claim, and its cache key."""
+
+    spec: Spec
+    index: int
+    key: str
+
+    @property
+    def seed(self) -> int:
+        return int(self.key[:12], 16)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one claim."""
+
+    loc: SourceLoc
+    label: str
+    status: str  # proved, numeric or failed
+    message: str = ""
+
+
+@dataclass
+class Report:
+    """Verification of a whole deck: per-claim results and formulas that carry no claim."""
+
+    formulas: list[tuple[SourceLoc, Spec | None, bool]] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    checked: int = 0  # claims checked now, not taken from the cache
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[Problem]:
+        """Failed claims, unreadable formulas and formulas with no verify block."""
+        failed = [Problem(r.loc, r.message) for r in self.results if r.status == "failed"]
+        bare = [Problem(loc, NO_BLOCK) for loc, reason in self.unclaimed() if reason is None]
+        return self.problems + failed + bare
+
+    def strict_failures(self) -> list[Problem]:
+        """Also every formula marked `unverified`: strict means every formula is checked."""
+        marked = [Problem(loc, f"formula is unverified: {reason}") for loc, reason in
+                  self.unclaimed() if reason is not None]
+        return self.failures + marked
+
+    def unclaimed(self) -> list[tuple[SourceLoc, str | None]]:
+        """Formulas with no claims: (where, the `unverified:` reason or None if none given)."""
+        return [
+            (loc, spec.unverified if spec else None)
+            for loc, spec, has_block in self.formulas
+            if (spec is None and not has_block) or (spec is not None and spec.unverified)
+        ]
+
+    def table(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Rows per file: formulas, claims, proved, numeric, failed."""
+        rows: dict[Path, Counter[str]] = {}
+        for loc, _, _ in self.formulas:
+            rows.setdefault(loc.path, Counter())["formulas"] += 1
+        for result in self.results:
+            counts = rows.setdefault(result.loc.path, Counter())
+            counts["claims"] += 1
+            counts[result.status] += 1
+        return [
+            (str(path), c["formulas"], c["claims"], c["proved"], c["numeric"], c["failed"])
+            for path, c in rows.items()
+        ]
+
+
+def check(
+    deck: Deck, cache_dir: Path | None, *, save: bool = True, workers: int | None = None
+) -> Report:
+    """Check every claim of every display formula; reuse and update the cache in cache_dir."""
+    started = time.perf_counter()
+    report = Report()
+    jobs: list[Job] = []
+    for formula in _formulas(deck, report):
+        spec, problems = _spec(formula)
+        report.formulas.append((formula.loc, spec, formula.block is not None))
+        report.problems += problems
+        jobs += _jobs(spec, formula) if spec else []
+    cache = _load_cache(cache_dir)
+    todo = [job for job in jobs if job.key not in cache]
+    fresh = run(todo, workers or _cpus())
+    cache.update({key: outcome for key, outcome in fresh.items() if not outcome.get("stopped")})
+    report.results = [_result(job, cache.get(job.key) or fresh[job.key]) for job in jobs]
+    report.checked = len(todo)
+    if cache_dir is not None and fresh and save:
+        _save_cache(cache_dir, {job.key: cache[job.key] for job in jobs if job.key in cache})
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _formulas(deck: Deck, report: Report) -> Iterator[DisplayFormula]:
+    for note in deck.notes:
+        for side in (note.card.front, note.card.back):
+            found, problems = display_formulas(side.text, side.loc)
+            report.problems += problems
+            yield from found
+
+
+def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
+    if formula.block is None:
+        return None, []
+    return read_spec(formula.latex, formula.loc, list(formula.block))
+
+
+def _jobs(spec: Spec, formula: DisplayFormula) -> list[Job]:
+    assert formula.block is not None
+    source = json.dumps([ENGINE, formula.latex, [text for text, _ in formula.block]])
+    return [
+        Job(spec, index, hashlib.sha256(f"{source}#{index}".encode()).hexdigest())
+        for index in range(len(spec.claims))
+    ]
+
+
+def _result(job: Job, outcome: dict[str, Any]) -> Result:
+    claim = job.spec.claims[job.index]
+    return Result(claim.loc, claim.label, outcome["status"], outcome.get("message", ""))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, Any]]:
+    path = cache_dir / CACHE_NAME if cache_dir else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a damaged cache only costs time
+    return data if isinstance(data, dict) else {}
+
+
+def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temp = cache_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+    temp.write_text(json.dumps(entries, sort_keys=True, indent=0), encoding="utf-8")
+    os.replace(temp, cache_dir / CACHE_NAME)
+
+
+# --- worker processes with a hard time limit --------------------------------------------------
+
+
+def run(jobs: list[Job], workers: int, limit: float = TIME_LIMIT) -> dict[str, dict[str, Any]]:
+    """Check jobs in worker processes; a claim running past `limit` seconds is stopped."""
+    if not jobs:
+        return {}
+    context = _context()
+    pool = [_Worker(context) for _ in range(min(workers, len(jobs)))]
+    queue = list(jobs)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        while queue or any(worker.job for worker in pool):
+            for worker in pool:
+                if worker.job is None and queue:
+                    worker.give(queue.pop(0))
+            busy = [worker for worker in pool if worker.job is not None]
+            deadline = min(worker.started + limit for worker in busy)
+            ready = wait([worker.conn for worker in busy], max(0.0, deadline - time.monotonic()))
+            for index, worker in enumerate(pool):
+                if worker.conn in ready:
+                    results.update(worker.collect())
+                    if not worker.process.is_alive():
+                        worker.close()
+                        pool[index] = _Worker(context)
+                elif worker.job is not None and time.monotonic() >= worker.started + limit:
+                    results[worker.job.key] = _stopped(worker.job, limit)
+                    worker.close()
+                    pool[index] = _Worker(context)
+    finally:
+        for worker in pool:
+            worker.close()
+    return results
+
+
+def _stopped(job: Job, limit: float) -> dict[str, Any]:
+    label = job.spec.claims[job.index].label
+    message = f"{label}: stopped after {limit:.0f} s: too expensive to check (huge numbers?)"
+    return {"status": "failed", "message": message, "stopped": True}
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["deckgen.symbolic"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    """A process that checks one job at a time, sent over a pipe."""
+
+    def __init__(self, context: Any) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.job: Job | None = None
+        self.started = 0.0
+
+    def give(self, job: Job) -> None:
+        self.job, self.started = job, time.monotonic()
+        self.conn.send(job)
+
+    def collect(self) -> dict[str, dict[str, Any]]:
+        assert self.job is not None
+        job, self.job = self.job, None
+        try:
+            outcome: dict[str, Any] = self.conn.recv()
+        except EOFError:  # the process died (out of memory, killed): run() replaces it
+            label = job.spec.claims[job.index].label
+            outcome = {"status": "failed", "message": f"{label}: the checker process died"}
+            self.process.join()
+        return {job.key: outcome}
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _serve(conn: Connection) -> None:
+    """Worker loop: receive a job, check it, send back the outcome as plain data."""
+    _limit_memory()
+    from deckgen.symbolic import check as check_claim
+
+    while True:
+        try:
+            job: Job = conn.recv()
+        except EOFError:
+            return
+        try:
+            outcome = check_claim(job.spec, job.index, job.seed)
+            reply = {"status": outcome.status, "message": outcome.message}
+        except MemoryError:
+            reply = {"status": "failed", "message": "ran out of memory while checking"}
+        except Exception as err:  # SymPy gave up on something it cannot do: the claim fails
+            label = job.spec.claims[job.index].label
+            reply = {"status": "failed", "message": f"{label}: SymPy cannot check this ({err})"}
+        conn.send(reply)
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the time limit still applies
