@@ -50,7 +50,8 @@ def built_project(prebuilt: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def snapshot(project: Path) -> dict[str, tuple[bytes, int]]:
-    files = [*sorted((project / "build").iterdir()), project / "cards/deckgen.lock"]
+    outputs = [f for f in sorted((project / "build").iterdir()) if f.is_file()]
+    files = [*outputs, project / "cards/deckgen.lock"]
     return {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
 
 

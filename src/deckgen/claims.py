@@ -13,6 +13,7 @@ declared symbols defines notation L as R; every other `=`, `\\le`, `<`, `\\appro
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -93,9 +94,11 @@ class Claim:
 
     @property
     def label(self) -> str:
-        return {"=": "identity", "~": "approximation"}.get(self.relation, "bound") if (
-            self.kind == "holds"
-        ) else self.kind
+        return (
+            {"=": "identity", "~": "approximation"}.get(self.relation, "bound")
+            if (self.kind == "holds")
+            else self.kind
+        )
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def _declare(reader: _Reader, tokens: list[Tok], source: str) -> tuple[str, str]
         return _declare_pending(reader, tokens, source)
     if parts[1][0] == "in":
         domain = _set_domain(reader, parts[1][1], source)
-        for name in _pending_names(reader) + [_declared_name(reader, parts[0][1], source)]:
+        for name in [*_pending_names(reader), _declared_name(reader, parts[0][1], source)]:
             reader.domains[name] = domain
         return "", "done"
     _inequality_domain(reader, parts, source, declare=True)
@@ -288,7 +291,9 @@ def _set_domain(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
         if len(ends) == 2:
             lower, upper = (_bound(reader, part, source) for part in ends)
             return Domain(False, lower, upper, tokens[0].value == "(", tokens[-1].value == ")")
-    raise LatexError(f"unknown set in '{source.strip()}': use \\mathbb{{R}}, (a, b), \\{{0, \\dots, n\\}}")
+    raise LatexError(
+        f"unknown set in '{source.strip()}': use \\mathbb{{R}}, (a, b), \\{{0, \\dots, n\\}}"
+    )
 
 
 def _number_set(tokens: list[Tok], source: str) -> Domain:
@@ -315,7 +320,8 @@ def _listed_range(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
     is_dots = [len(item) == 1 and item[0].kind == "cmd" and item[0].value in DOTS for item in items]
     if not any(is_dots) or is_dots[0]:
         raise LatexError(f"write an integer range like \\{{0, 1, \\dots, n\\}}: '{source.strip()}'")
-    values = [_bound(reader, item, source) for item, dots in zip(items, is_dots) if not dots]
+    listed = [item for item, dots in zip(items, is_dots, strict=True) if not dots]
+    values = [_bound(reader, item, source) for item in listed]
     _check_steps(values, source)
     upper = None if is_dots[-1] else values[-1]
     return Domain(True, values[0], upper)
@@ -323,7 +329,7 @@ def _listed_range(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
 
 def _check_steps(values: list[Expr | None], source: str) -> None:
     numbers = [v.value for v in values if isinstance(v, Num)]
-    if any(b - a != 1 for a, b in zip(numbers, numbers[1:])) or any(
+    if any(b - a != 1 for a, b in itertools.pairwise(numbers)) or any(
         n.denominator != 1 for n in numbers
     ):
         raise LatexError(f"the listed values must be consecutive integers: '{source.strip()}'")
@@ -335,7 +341,7 @@ def _bound(reader: _Reader, tokens: list[Tok], source: str) -> Expr | None:
     if not parser.done():
         raise LatexError(f"cannot read the bound in '{source.strip()}'")
     if isinstance(expr, Infinity) or (
-        hasattr(expr, "operand") and isinstance(getattr(expr, "operand"), Infinity)
+        hasattr(expr, "operand") and isinstance(expr.operand, Infinity)
     ):
         return None
     return expr
@@ -350,7 +356,11 @@ def _inequality_domain(
         raise LatexError(f"cannot read a domain from '{source.strip()}'")
     if len(parts) == 2:
         name_tokens, bound_tokens, rel = parts[0][1], parts[1][1], relations[0]
-        name = _declared_name(reader, name_tokens, source) if declare else _known(reader, name_tokens, source)
+        name = (
+            _declared_name(reader, name_tokens, source)
+            if declare
+            else _known(reader, name_tokens, source)
+        )
         bound = _bound(reader, bound_tokens, source)
         _narrow(reader, name, rel, bound)
         return
@@ -360,7 +370,9 @@ def _inequality_domain(
             if declare
             else _known(reader, parts[1][1], source)
         )
-        _narrow(reader, name, ">" if relations[0] == "<" else ">=", _bound(reader, parts[0][1], source))
+        _narrow(
+            reader, name, ">" if relations[0] == "<" else ">=", _bound(reader, parts[0][1], source)
+        )
         _narrow(reader, name, relations[1], _bound(reader, parts[2][1], source))
         return
     raise LatexError(f"cannot read a domain from '{source.strip()}'")
@@ -420,7 +432,9 @@ def _is_separator(token: Tok) -> bool:
 
 
 def _strip_trailing_comma(tokens: list[Tok]) -> list[Tok]:
-    return tokens[:-1] if tokens and tokens[-1].kind == "char" and tokens[-1].value == "," else tokens
+    return (
+        tokens[:-1] if tokens and tokens[-1].kind == "char" and tokens[-1].value == "," else tokens
+    )
 
 
 def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]]) -> bool:

@@ -95,7 +95,7 @@ def verify(cards_dir: Path, out_dir: Path, strict: bool) -> None:
 
 def _print_table(rows: list[tuple[str, int, int, int, int, int]]) -> None:
     header = ("file", "formulas", "claims", "proved", "numeric", "failed")
-    total = ("total", *(sum(row[i] for row in rows) for i in range(1, 6)))
+    total = ("total", *(sum(int(row[i]) for row in rows) for i in range(1, 6)))
     width = max(len(str(row[0])) for row in [header, *rows, total])
     for row in [header, *rows, total]:
         cells = "".join(f"{cell:>9}" for cell in row[1:])

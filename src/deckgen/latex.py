@@ -17,11 +17,12 @@ from fractions import Fraction
 MAX_DIGITS = 30
 MAX_DEPTH = 60
 
-GREEK = frozenset(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
-    "pi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi "
-    "Sigma Upsilon Phi Psi Omega".split()
-)
+GREEK = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "varrho", "sigma",
+    "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+    "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+})  # fmt: skip
 ACCENTS = frozenset({"hat", "bar", "tilde", "overline", "widehat", "widetilde"})
 FRACS = frozenset({"frac", "dfrac", "tfrac"})
 FUNCTIONS = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", "tan": "tan"}
@@ -42,10 +43,11 @@ RELATIONS = {
     "in": "in",
 }
 DOTS = frozenset({"dots", "ldots", "cdots"})
-SKIPPED = frozenset(
-    ", ; : ! quad qquad left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr middle "
-    "displaystyle textstyle limits nolimits".split()
-) | {" "}
+SKIPPED = frozenset({
+    ",", ";", ":", "!", " ", "quad", "qquad", "left", "right", "big", "Big", "bigg", "Bigg",
+    "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "middle", "displaystyle", "textstyle",
+    "limits", "nolimits",
+})  # fmt: skip
 SEPARATORS = frozenset({"quad", "qquad"})
 NAME_COMMANDS = frozenset({"text", "textrm", "mathrm", "operatorname", "textit", "mathit"})
 
@@ -177,7 +179,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Big:
-    """A sum, product or integral of `body` over `var` from `lower` to `upper` (None: its domain)."""
+    """A sum, product or integral of `body` over `var` between bounds (None: var's domain)."""
 
     operator: str
     var: str
@@ -580,8 +582,10 @@ class Parser:
     def _word(self, first: Tok) -> str:
         """A declared multi-letter name (TP, FP) if the letters spell one, else one letter."""
         run = [first]
-        while (token := self.peek(len(run) - 1)) is not None and token.kind == "letter" and (
-            token.start == run[-1].end
+        while (
+            (token := self.peek(len(run) - 1)) is not None
+            and token.kind == "letter"
+            and (token.start == run[-1].end)
         ):
             run.append(token)
         spelled = "".join(t.value for t in run)
@@ -590,9 +594,7 @@ class Parser:
                 self.pos += len(name) - 1
                 return name
         if spelled in GREEK and spelled not in self.names.symbols:
-            raise LatexError(
-                f"'{spelled}' is not declared: write \\{spelled} for the Greek letter"
-            )
+            raise LatexError(f"'{spelled}' is not declared: write \\{spelled} for the Greek letter")
         return first.value
 
     def _undeclared(self, name: str) -> str:
@@ -610,9 +612,7 @@ def parse_expression(latex: str, names: Names) -> Expr:
     return expr
 
 
-def split_top_level(
-    tokens: Sequence[Tok], is_split: Callable[[Tok], bool]
-) -> list[list[Tok]]:
+def split_top_level(tokens: Sequence[Tok], is_split: Callable[[Tok], bool]) -> list[list[Tok]]:
     """Split tokens where `is_split` holds outside any brackets or braces."""
     parts: list[list[Tok]] = [[]]
     depth = 0

@@ -154,11 +154,21 @@ def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula
     found: list[DisplayFormula] = []
     problems: list[Problem] = []
     tokens = markdown_parser().parse(markdown)
+    claimed: set[int] = set()
     for index, token in enumerate(tokens):
         if token.type == "math_block" and token.map:
-            block = _verify_block(tokens[index + 1], loc) if index + 1 < len(tokens) else None
+            block = _verify_block(tokens, index + 1, loc, claimed)
             found.append(DisplayFormula(token.content.strip(), loc.at(token.map[0]), block))
-        elif _is_verify(token) and token.map and tokens[index - 1].type != "math_block":
+        elif token.type == "inline" and token.map:
+            displays = [c for c in token.children or [] if c.type == "math_inline_double"]
+            for child in displays:  # `$$..$$` inside a paragraph is displayed too
+                # a verify block after the paragraph belongs to its formula if it has just one
+                block = (
+                    _verify_block(tokens, index + 2, loc, claimed) if len(displays) == 1 else None
+                )
+                found.append(DisplayFormula(child.content.strip(), loc.at(token.map[0]), block))
+    for index, token in enumerate(tokens):
+        if _is_verify(token) and token.map and index not in claimed:
             message = "a verify block must come right after the $$ formula it checks"
             problems.append(Problem(loc.at(token.map[0]), message))
     return found, problems
@@ -168,9 +178,13 @@ def _is_verify(token: Token) -> bool:
     return token.type == "fence" and token.info.strip() == "verify"
 
 
-def _verify_block(token: Token, loc: SourceLoc) -> tuple[tuple[str, SourceLoc], ...] | None:
-    if not _is_verify(token) or not token.map:
+def _verify_block(
+    tokens: list[Token], index: int, loc: SourceLoc, claimed: set[int]
+) -> tuple[tuple[str, SourceLoc], ...] | None:
+    token = tokens[index] if index < len(tokens) else None
+    if token is None or not _is_verify(token) or not token.map:
         return None
+    claimed.add(index)
     first = loc.at(token.map[0] + 1)
     return tuple((line, first.at(n)) for n, line in enumerate(token.content.splitlines()))
 

@@ -68,8 +68,11 @@ class Report:
 
     def strict_failures(self) -> list[Problem]:
         """Also every formula marked `unverified`: strict means every formula is checked."""
-        marked = [Problem(loc, f"formula is unverified: {reason}") for loc, reason in
-                  self.unclaimed() if reason is not None]
+        marked = [
+            Problem(loc, f"formula is unverified: {reason}")
+            for loc, reason in self.unclaimed()
+            if reason is not None
+        ]
         return self.failures + marked
 
     def unclaimed(self) -> list[tuple[SourceLoc, str | None]]:

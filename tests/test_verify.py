@@ -1,0 +1,276 @@
+"""Formula verification: each claim kind passes on a right formula and fails, with its place and a
+counterexample, on a wrong one; hostile input is refused or stopped; results are cached."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import deckgen
+
+from deckgen import verify
+from deckgen.claims import read_spec
+from deckgen.errors import SourceLoc
+
+
+@dataclass(frozen=True)
+class Case:
+    """A formula with its verify block, right, and the same made wrong."""
+
+    name: str
+    right: str
+    wrong: str
+    message: str  # what the failure says (a regular expression)
+
+
+def card(formula: str, block: str) -> str:
+    return f"$${formula}$$\n\n```verify\n{block.strip()}\n```\n"
+
+
+POISSON = r"P(X = k) = \frac{\lambda^k e^{-\lambda}}{k!}, \qquad k = 0, 1, 2, \dots"
+POISSON_CLAIMS = "where \\lambda > 0\npmf k: P(X = k)\n"
+GEOMETRIC = r"P(X = k) = (1-p)^{k-1}\,p, \qquad k = 1, 2, \dots"
+BINOMIAL = r"P(X = k) = \binom{n}{k} p^k (1-p)^{n-k}, \qquad k = 0, 1, \dots, n"
+BINOMIAL_WHERE = "where n \\in \\mathbb{Z}_{>0}, p \\in (0, 1)\npmf k: P(X = k)\n"
+NORMAL = (
+    r"f(x) = \frac{1}{\sigma\sqrt{2\pi}} \exp\left(-\frac{(x-\mu)^2}{2\sigma^2}\right), "
+    r"\qquad x \in \mathbb{R}"
+)
+NORMAL_WHERE = "where \\mu \\in \\mathbb{R}, \\sigma > 0\npdf x: f(x)\n"
+F1 = r"F_1 = \frac{2PR}{P + R}"
+F1_WHERE = (
+    "where TP, FP, FN \\in \\mathbb{Z}_{>0}\n"
+    "let P = \\frac{TP}{TP + FP}\nlet R = \\frac{TP}{TP + FN}\n"
+)
+GINI = r"G = 1 - p^2 - (1-p)^2"
+SIGMOID = r"\sigma(x) = \frac{1}{1 + e^{-x}}"
+DIE = r"P(X = 2) = \binom{3}{2}\left(\frac{1}{6}\right)^2 \frac{5}{6}"
+GINI_BOUND = r"0 \le G \le \frac{1}{3}"
+THIRD = r"\frac{1}{3}"
+POINT = r"at [^ ]+=-?\d+(/\d+)?"  # a counterexample: at λ=3/7 ...
+
+CASES = [
+    Case(
+        "pmf sums to 1",
+        card(POISSON, POISSON_CLAIMS),
+        card(POISSON.replace("e^{-\\lambda}", "e^{\\lambda}"), POISSON_CLAIMS),
+        rf"pmf: {POINT} the sum over k gives exp\(\d+/\d+\), claimed 1",
+    ),
+    Case(
+        "mean of a pmf",
+        card(POISSON, POISSON_CLAIMS + "mean: \\lambda"),
+        card(POISSON, POISSON_CLAIMS + "mean: \\lambda^2"),
+        rf"mean: {POINT} the sum gives \d+/\d+, claimed \d+/\d+",
+    ),
+    Case(
+        "variance of a pmf",
+        card(GEOMETRIC, "where p \\in (0, 1)\npmf k: P(X = k)\nvariance: \\frac{1-p}{p^2}"),
+        card(GEOMETRIC, "where p \\in (0, 1)\npmf k: P(X = k)\nvariance: \\frac{1-p}{p}"),
+        rf"variance: {POINT} the sum gives -?\d+(/\d+)?, claimed -?\d+(/\d+)?",
+    ),
+    Case(
+        "mean compared with sympy.stats",
+        card(BINOMIAL, BINOMIAL_WHERE + "dist: Binomial(n, p)\nmean: np"),
+        card(BINOMIAL, BINOMIAL_WHERE + "dist: Binomial(n, p)\nmean: n(1-p)"),
+        rf"mean: {POINT}, p=\d+/\d+ the sum gives",
+    ),
+    Case(
+        "pmf matches sympy.stats",
+        card(BINOMIAL, BINOMIAL_WHERE + "dist: Binomial(n, p)"),
+        card(BINOMIAL, BINOMIAL_WHERE + "dist: Binomial(n, 1 - p)"),
+        rf"dist: {POINT}.* the formula gives \d+/\d+, sympy.stats \d+/\d+",
+    ),
+    Case(
+        "pdf integrates to 1, mean and variance",
+        card(NORMAL, NORMAL_WHERE + "mean: \\mu\nvariance: \\sigma^2\ndist: Normal(\\mu, \\sigma)"),
+        card(NORMAL.replace("{2\\sigma^2}", "{\\sigma^2}"), NORMAL_WHERE),
+        rf"pdf: {POINT}, σ=\d+/\d+ the integral over x gives sqrt\(2\)/2, claimed 1",
+    ),
+    Case(
+        "identity in the formula",
+        card(
+            r"\binom{n}{k} = \frac{n!}{k!\,(n-k)!}, \qquad 0 \le k \le n",
+            "where n, k \\in \\mathbb{Z}_{\\ge 0}",
+        ),
+        card(
+            r"\binom{n}{k} = \frac{n!}{(n-k)!}, \qquad 0 \le k \le n",
+            "where n, k \\in \\mathbb{Z}_{\\ge 0}",
+        ),
+        r"identity '.*' fails: at (n|k)=\d+, (n|k)=\d+ the left side gives \d+, "
+        r"which should equal \d+",
+    ),
+    Case(
+        "equivalent definitions",
+        card(F1, F1_WHERE + "holds: F_1 = \\frac{2TP}{2TP + FP + FN}"),
+        card(F1, F1_WHERE + "holds: F_1 = \\frac{2TP}{2TP + FP}"),
+        r"identity 'F_1 = .*' fails: at FN=\d+, FP=\d+, TP=\d+ the left side gives",
+    ),
+    Case(
+        "exact value of a worked problem",
+        card(DIE, "value: \\frac{5}{72}"),
+        card(DIE, "value: \\frac{5}{36}"),
+        r"value: the formula gives 5/72, claimed 5/36",
+    ),
+    Case(
+        "approximation to the decimals shown",
+        card(DIE + r" \approx 0.069", "value: \\frac{5}{72}"),
+        card(DIE + r" \approx 0.067", "value: \\frac{5}{72}"),
+        r"approximation '.*' fails: the left side gives 5/72, which should round to 67/1000",
+    ),
+    Case(
+        "derivative",
+        card(SIGMOID, "where x \\in \\mathbb{R}\nderivative x: \\sigma(x)(1 - \\sigma(x))"),
+        card(SIGMOID, "where x \\in \\mathbb{R}\nderivative x: \\sigma(x)(1 + \\sigma(x))"),
+        rf"derivative: {POINT} the derivative gives .*, claimed",
+    ),
+    Case(
+        "bound",
+        card(GINI, "where p \\in [0, 1]\nholds: 0 \\le G \\le \\frac{1}{2}"),
+        card(GINI, "where p \\in [0, 1]\nholds: " + GINI_BOUND),
+        rf"bound '{re.escape(GINI_BOUND)}' fails: {POINT} the left side gives \d+/\d+, "
+        r"which should be at most 1/3",
+    ),
+    Case(
+        "maximum",
+        card(GINI, "where p \\in [0, 1]\nmax: \\frac{1}{2}"),
+        card(GINI, "where p \\in [0, 1]\nmax: \\frac{1}{4}"),
+        rf"max: {POINT} the formula gives \d+/\d+, more than claimed \(1/4\)",
+    ),
+    Case(
+        "where the maximum is",
+        card(GINI, "where p \\in [0, 1]\nargmax p: \\frac{1}{2}"),
+        card(GINI, "where p \\in [0, 1]\nargmax p: \\frac{1}{3}"),
+        rf"argmax: {POINT} the formula gives \d+/\d+, more than at p={re.escape(THIRD)} \(4/9\)",
+    ),
+]
+
+
+def deck_of(formulas: list[str]) -> tuple[str, list[int]]:
+    """A card file with one card per formula, and the line of each formula."""
+    text, lines = "---\ndeck: Checks\n---\n\n", []
+    for n, formula in enumerate(formulas):
+        text += f"## Check {n} {{#check-{n}}}\n\nA:\n\n"
+        lines.append(text.count("\n") + 1)
+        text += formula + "\n"
+    return text, lines
+
+
+def write_cards(project: Path, formulas: list[str]) -> list[int]:
+    text, lines = deck_of(formulas)
+    (project / "cards/checks.md").write_text(text, encoding="utf-8")
+    return lines
+
+
+def test_every_claim_kind_passes_on_a_right_formula(project: Path) -> None:
+    write_cards(project, [case.right for case in CASES])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("cards/checks.md"))
+    formulas, claims, proved, numeric, failed = map(int, row.split()[1:])
+    assert (formulas, failed) == (len(CASES), 0)
+    assert proved + numeric == claims >= len(CASES)
+
+
+def test_every_claim_kind_fails_on_a_wrong_formula_at_its_line(project: Path) -> None:
+    lines = write_cards(project, [case.wrong for case in CASES])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    for case, line in zip(CASES, lines, strict=True):
+        places = tuple(f"cards/checks.md:{n}:" for n in range(line, line + 10))
+        reported = [m for m in result.output.splitlines() if m.startswith(places)]
+        assert any(re.search(case.message, m) for m in reported), (case.name, reported)
+
+
+def test_the_seeds_poisson_typo_is_caught_at_lambda(project: Path) -> None:
+    seed = r"P(X=k)=\frac{\lambda^ke^{-lambda}}{k!}"  # exactly as the seed notes wrote it
+    claims = "where \\lambda > 0, k \\in \\mathbb{Z}_{\\ge 0}\npmf k: P(X=k)\nmean: \\lambda"
+    (line,) = write_cards(project, [card(seed, claims)])
+    result = deckgen("build")
+    assert result.exit_code == 1
+    message = "'lambda' is not declared: write \\lambda for the Greek letter"
+    assert f"cards/checks.md:{line}: {message}" in result.output
+    assert not list(project.glob("build/*.apkg"))
+
+
+def test_build_fails_on_a_wrong_formula_and_names_the_claim(project: Path) -> None:
+    (line,) = write_cards(project, [CASES[1].wrong])
+    result = deckgen("build")
+    assert result.exit_code == 1
+    assert re.search(rf"cards/checks.md:{line + 5}: mean: at λ=", result.output)
+
+
+def test_a_formula_without_a_verify_block_is_an_error(project: Path) -> None:
+    (line,) = write_cards(project, ["$$a + b$$\n"])
+    result = deckgen("check")
+    assert result.exit_code == 1
+    assert f"cards/checks.md:{line}: formula has no verify block" in result.output
+
+
+def test_strict_fails_on_formulas_marked_unverified(project: Path) -> None:
+    assert deckgen("verify").exit_code == 0  # the test deck marks its matrix `unverified`
+    result = deckgen("verify", "--strict")
+    assert result.exit_code == 1
+    assert "cards/01-statistics.md:27: formula is unverified: a matrix layout" in result.output
+
+
+@pytest.mark.parametrize(
+    ("formula", "block", "message"),
+    [
+        ("a = b", "where a \\in \\mathbb{R}", "'b' is not declared"),
+        ("TP = T P", "where T, P, TP \\in \\mathbb{R}", "'TP' could also be read as a product"),
+        ("n = n", "where n \\in \\mathbb{N}", "\\mathbb{N} starts at 0 for some readers"),
+        ("x = x", "where x \\in \\mathbb{R}\nsums: 1", "unknown verify line 'sums: 1'"),
+        ("\\mathbb{E}[X] = 1", "where p \\in (0, 1)\nmean: p", "'mean' needs a `pmf` or `pdf`"),
+        ("x = \\frobnicate{x}", "where x \\in \\mathbb{R}", "cannot check \\frobnicate"),
+        ("P = x", "where x \\in \\mathbb{R}", "verify block makes no claim"),
+        ("x", "where x \\in \\mathbb{R}", "states nothing to check"),
+        ("\\sum_{i=1}^n x_i = 0", "where n, x_i \\in \\mathbb{R}", "'x_i' runs over i"),
+        ("x = " + "(" * 70 + "x" + ")" * 70, "where x \\in \\mathbb{R}", "deeper than 60"),
+        ("x = 1" + "0" * 40, "where x \\in \\mathbb{R}", "more than 30 digits"),
+    ],
+)
+def test_unreadable_claims_are_errors(formula: str, block: str, message: str) -> None:
+    lines = [(text, SourceLoc(Path("c.md"), 3 + n)) for n, text in enumerate(block.splitlines())]
+    spec, problems = read_spec(formula, SourceLoc(Path("c.md"), 1), lines)
+    assert spec is None
+    assert any(message in problem.message for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("10^{10^{10}} = 1", "the power 10^10000000000 is too large to check"),
+        ("(10^{5})! = 1", "the factorial of 100000 is too large to check"),
+    ],
+)
+def test_hostile_numbers_are_refused(project: Path, formula: str, message: str) -> None:
+    (line,) = write_cards(project, [card(formula, "value: 1")])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert f"cards/checks.md:{line}: identity: {message}" in result.output
+
+
+def test_a_claim_past_the_time_limit_is_stopped() -> None:
+    slow = r"\sum_{k=1}^{10^{7}} \frac{1}{k^3 + 1} = 1"  # ten million exact fractions
+    spec, problems = read_spec(
+        slow, SourceLoc(Path("c.md"), 1), [("value: 1", SourceLoc(Path("c.md"), 3))]
+    )
+    assert spec is not None, problems
+    job = verify.Job(spec, 0, "0" * 64)
+    (outcome,) = verify.run([job], workers=1, limit=2).values()
+    assert outcome["status"] == "failed"
+    assert "stopped after 2 s" in outcome["message"]
+
+
+def test_results_are_cached_and_an_edit_rechecks_only_its_claims(project: Path) -> None:
+    write_cards(project, [case.right for case in CASES[:3]])
+    first = deckgen("verify")
+    assert first.exit_code == 0, first.output
+    checked = int(re.search(r"(\d+) claims checked", first.output).group(1))  # type: ignore[union-attr]
+    assert checked >= 3
+    assert f"0 claims checked, {checked} from the cache" in deckgen("verify").output
+    write_cards(project, [CASES[0].right, CASES[1].right, CASES[2].right.replace("p^2", "p^{2}")])
+    third = deckgen("verify").output  # the edited formula has two claims: pmf and variance
+    assert f"2 claims checked, {checked - 2} from the cache" in third
