@@ -25,6 +25,7 @@ CASES = [
     ("image-outside.md", 9, "image '../../outside.png' is outside the cards folder"),
     ("cloze-without-deletion.md", 5, "cloze card has no deletion"),
     ("unclosed-cloze.md", 7, "cloze deletion is not closed"),
+    ("wrong-formula.md", 14, "mean: at λ="),
 ]
 
 

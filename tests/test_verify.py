@@ -86,7 +86,7 @@ CASES = [
         "pdf integrates to 1, mean and variance",
         card(NORMAL, NORMAL_WHERE + "mean: \\mu\nvariance: \\sigma^2\ndist: Normal(\\mu, \\sigma)"),
         card(NORMAL.replace("{2\\sigma^2}", "{\\sigma^2}"), NORMAL_WHERE),
-        rf"pdf: {POINT}, σ=\d+/\d+ the integral over x gives sqrt\(2\)/2, claimed 1",
+        rf"pdf: {POINT}, σ=\d+/\d+ the integral over x gives 0\.707107, claimed 1",
     ),
     Case(
         "identity in the formula",

@@ -2,4 +2,5 @@
 
 from deckgen.cli import main
 
-main()
+if __name__ == "__main__":  # not when a verification worker process re-imports this module
+    main()

@@ -33,6 +33,7 @@ class Job:
     spec: Spec
     index: int
     key: str
+    prove: bool = True  # False: only the spot checks (enough to know whether a claim fails)
 
     @property
     def seed(self) -> int:
@@ -248,7 +249,7 @@ class _Worker:
         job, self.job = self.job, None
         try:
             outcome: dict[str, Any] = self.conn.recv()
-        except EOFError:  # the process died (out of memory, killed): run() replaces it
+        except (EOFError, OSError):  # the process died (out of memory, killed): run() replaces it
             label = job.spec.claims[job.index].label
             outcome = {"status": "failed", "message": f"{label}: the checker process died"}
             self.process.join()
@@ -272,7 +273,7 @@ def _serve(conn: Connection) -> None:
         except EOFError:
             return
         try:
-            outcome = check_claim(job.spec, job.index, job.seed)
+            outcome = check_claim(job.spec, job.index, job.seed, prove=job.prove)
             reply = {"status": outcome.status, "message": outcome.message}
         except MemoryError:
             reply = {"status": "failed", "message": "ran out of memory while checking"}
