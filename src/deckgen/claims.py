@@ -318,7 +318,9 @@ def _number_set(tokens: list[Tok], source: str) -> Domain:
 def _listed_range(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
     items = split_top_level(tokens, lambda t: t.kind == "char" and t.value == ",")
     is_dots = [len(item) == 1 and item[0].kind == "cmd" and item[0].value in DOTS for item in items]
-    if not any(is_dots) or is_dots[0]:
+    if not any(is_dots) and all(len(item) == 1 and item[0].kind == "num" for item in items):
+        is_dots = [False] * len(items)  # \{0, 1\}: consecutive integers listed in full
+    elif not any(is_dots) or is_dots[0]:
         raise LatexError(f"write an integer range like \\{{0, 1, \\dots, n\\}}: '{source.strip()}'")
     listed = [item for item, dots in zip(items, is_dots, strict=True) if not dots]
     values = [_bound(reader, item, source) for item in listed]
