@@ -34,7 +34,7 @@ def edit_one_formula(cards: Path, counter: int) -> None:
     """Change one verified formula so that its claims must be checked again."""
     card = cards / "statistics/10-discrete-distributions.md"
     text = card.read_text(encoding="utf-8")
-    text = re.sub(r"\n% edit \d+\n|\n```verify\n", f"\n```verify\n% edit {counter}\n", text, 1)
+    text = text.replace("\n```verify\n", f"\n```verify\n% edit {counter}\n", 1)
     card.write_text(text, encoding="utf-8")
 
 

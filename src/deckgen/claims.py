@@ -125,6 +125,8 @@ class _Reader:
     subject: Expr | None = None
     distribution: Claim | None = None
     pending: list[str] = field(default_factory=list)  # `x, y \\in S`: names waiting for S
+    defined: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # by the formula
+    subject_key: tuple[str, ...] | None = None  # the notation the first statement defines
 
 
 def read_spec(
@@ -148,10 +150,20 @@ def read_spec(
             _guard(reader, where, lambda t=text, w=where: _claim_line(reader, t, w))
     if not reader.problems and not reader.claims:
         reader.problems.append(Problem(loc, "verify block makes no claim about the formula"))
+    unused = [spelled for pattern, spelled in reader.defined if pattern not in reader.names.used]
+    if unused and not reader.problems:
+        reader.problems.append(Problem(loc, _unused(unused[0])))
     if reader.problems:
         return None, reader.problems
     families = frozenset(reader.names.families)
     return Spec(loc, latex, reader.domains, families, tuple(reader.claims)), []
+
+
+def _unused(spelled: str) -> str:
+    return (
+        f"no claim uses '{spelled}', so a typo in it would go unnoticed: "
+        f"name it in a claim, like `holds: {spelled} = ...`"
+    )
 
 
 def _unverified(
@@ -509,6 +521,9 @@ def _statement(reader: _Reader, tokens: list[Tok], source: str) -> None:
     if rest[0][0] == "=" and _is_notation(reader, first, source):
         exprs.append(_parse(reader, rest[0][1], source))
         reader.names.notation[key(first)] = exprs[0]
+        reader.defined.append((key(first), _spelled(first, source)))
+        if reader.subject is None:
+            reader.subject_key = key(first)
         rest = rest[1:]
     else:
         exprs.append(_parse(reader, first, source))
@@ -586,8 +601,11 @@ def _with_distribution(reader: _Reader, claim: Claim, kind: str) -> Claim:
 
 
 def _subject(reader: _Reader) -> Expr:
+    """What value/derivative/max claims are about: the first statement's expression."""
     if reader.subject is None:
         raise LatexError("the formula has no expression for this claim to be about")
+    if reader.subject_key is not None:  # a claim about `G = ...` uses G
+        reader.names.used.add(reader.subject_key)
     return reader.subject
 
 

@@ -214,6 +214,7 @@ class Names:
     symbols: set[str] = field(default_factory=set)
     families: set[str] = field(default_factory=set)
     notation: dict[tuple[str, ...], Expr] = field(default_factory=dict)
+    used: set[tuple[str, ...]] = field(default_factory=set)
 
     def multi_letter(self) -> list[str]:
         return sorted((s for s in self.symbols | self.families if _plain_word(s)), key=len)[::-1]
@@ -293,10 +294,16 @@ class Parser:
     def _signed(expr: Expr, sign: int) -> Expr:
         return Neg(expr) if sign < 0 else expr
 
-    def term(self) -> Expr:
-        """term := factor ((\\cdot | \\times | * | / | juxtaposition) factor)*"""
+    def term(self, *, big_body: bool = False) -> Expr:
+        """term := factor ((\\cdot | \\times | * | / | juxtaposition) factor)*
+
+        In the body of a sum or product, another \\sum or \\prod after the first factor starts
+        a new factor of the outer term: `\\prod_i a_i \\prod_i b_i` is a product of two products.
+        """
         factors = [self.factor()]
         while not self.done():
+            if big_body and self.at("cmd") and self.peek().value in ("sum", "prod"):  # type: ignore[union-attr]
+                break
             if self.at("cmd", "cdot") or self.at("cmd", "times") or self.at_char("*"):
                 self.next()
                 factors.append(self.factor())
@@ -383,13 +390,14 @@ class Parser:
     def _notation(self) -> Expr | None:
         """Match the longest declared notation (`P(X = k)`, `\\mathbb{E}[X]`) at this point."""
         keys = key(self.tokens[self.pos :])
-        best: tuple[int, Expr] | None = None
+        best: tuple[tuple[str, ...], Expr] | None = None
         for pattern, meaning in self.names.notation.items():
-            if keys[: len(pattern)] == pattern and (best is None or len(pattern) > best[0]):
-                best = (len(pattern), meaning)
+            if keys[: len(pattern)] == pattern and (best is None or len(pattern) > len(best[0])):
+                best = (pattern, meaning)
         if best is None:
             return None
-        self.pos += best[0]
+        self.names.used.add(best[0])
+        self.pos += len(best[0])
         return best[1]
 
     def _command(self) -> Expr:
@@ -460,7 +468,8 @@ class Parser:
             return self._integral(lower, upper)
         if not var:
             raise LatexError(f"\\{operator} needs its index, like \\{operator}_{{i=1}}^n")
-        return Big(operator, var, lower, upper, self._bound_body(var, self.term))
+        body = self._bound_body(var, lambda: self.term(big_body=True))
+        return Big(operator, var, lower, upper, body)
 
     def _big_lower(self, operator: str) -> tuple[str, Expr | None]:
         if operator == "int":

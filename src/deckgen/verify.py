@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,18 @@ from deckgen.errors import Problem, SourceLoc
 from deckgen.markup import DisplayFormula, display_formulas
 from deckgen.model import Deck
 
-ENGINE = "deckgen-verify-1"  # bump when checking changes, so cached results are not reused
+
+@cache
+def _engine() -> str:
+    """Identify the checker: its own source and SymPy's version; a change empties the cache."""
+    import sympy
+
+    here = Path(__file__).parent
+    sources = b"".join((here / name).read_bytes() for name in _CHECKER)
+    return f"{hashlib.sha256(sources).hexdigest()[:16]}-sympy-{sympy.__version__}"
+
+
+_CHECKER = ("latex.py", "claims.py", "symbolic.py", "verify.py")
 TIME_LIMIT = 20.0  # seconds per claim, enforced by killing the worker
 MEMORY_LIMIT = 4 * 1024**3
 CACHE_NAME = "verify.json"
@@ -139,7 +151,7 @@ def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
 
 def _jobs(spec: Spec, formula: DisplayFormula) -> list[Job]:
     assert formula.block is not None
-    source = json.dumps([ENGINE, formula.latex, [text for text, _ in formula.block]])
+    source = json.dumps([_engine(), formula.latex, [text for text, _ in formula.block]])
     return [
         Job(spec, index, hashlib.sha256(f"{source}#{index}".encode()).hexdigest())
         for index in range(len(spec.claims))
