@@ -127,6 +127,7 @@ class _Reader:
     pending: list[str] = field(default_factory=list)  # `x, y \\in S`: names waiting for S
     defined: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # by the formula
     subject_key: tuple[str, ...] | None = None  # the notation the first statement defines
+    lets: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
 
 def read_spec(
@@ -153,6 +154,10 @@ def read_spec(
     unused = [spelled for pattern, spelled in reader.defined if pattern not in reader.names.used]
     if unused and not reader.problems:
         reader.problems.append(Problem(loc, _unused(unused[0])))
+    for pattern, spelled in reader.lets:
+        if pattern not in reader.names.used and not reader.problems:
+            message = f"`let {spelled}` is never used: is the formula spelling it differently?"
+            reader.problems.append(Problem(loc, message))
     if reader.problems:
         return None, reader.problems
     families = frozenset(reader.names.families)
@@ -415,6 +420,7 @@ def _let(reader: _Reader, text: str) -> None:
     if len(parts) != 2 or parts[1][0] != "=":
         raise LatexError("write `let <notation> = <expression>`")
     reader.names.notation[key(parts[0][1])] = _parse(reader, parts[1][1], text)
+    reader.lets.append((key(parts[0][1]), text.partition("=")[0].strip()))
 
 
 def _parse(reader: _Reader, tokens: list[Tok], source: str) -> Expr:
