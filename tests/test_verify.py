@@ -4,6 +4,7 @@ counterexample, on a wrong one; hostile input is refused or stopped; results are
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -275,3 +276,15 @@ def test_results_are_cached_and_an_edit_rechecks_only_its_claims(project: Path) 
     write_cards(project, [CASES[0].right, CASES[1].right, CASES[2].right.replace("p^2", "p^{2}")])
     third = deckgen("verify").output  # the edited formula has two claims: pmf and variance
     assert f"2 claims checked, {checked - 2} from the cache" in third
+
+
+def test_the_shipped_deck_passes_strict_verification(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(Path(__file__).parent.parent / "cards", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    result = deckgen("verify", "--strict")
+    assert result.exit_code == 0, result.output
+    total = next(line for line in result.output.splitlines() if line.startswith("total"))
+    formulas, claims, proved, numeric, failed = map(int, total.split()[1:])
+    assert failed == 0 and proved + numeric == claims >= 2 * formulas >= 60
