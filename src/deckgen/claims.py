@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import partial
 
 from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import (
@@ -26,13 +28,17 @@ from deckgen.latex import (
     Infinity,
     LatexError,
     Names,
+    Neg,
     Num,
     Parser,
     Sym,
     Tok,
     Undeclared,
     depth_change,
+    is_separator,
     key,
+    parse_tokens,
+    plain_word,
     significant,
     split_top_level,
     tokenize,
@@ -142,13 +148,13 @@ def read_spec(
         return _unverified(latex, loc, lines)
     for text, where in lines:
         if text.startswith("where ") or text.startswith("let "):
-            _guard(reader, where, lambda t=text, w=where: _declaration(reader, t, w))
+            _guard(reader, where, partial(_declaration, reader, text, where))
     _guard(reader, loc, lambda: _formula(reader, latex))
     if reader.problems:  # claims about a formula that cannot be read would only add noise
         return None, reader.problems
     for text, where in lines:
         if not (text.startswith("where ") or text.startswith("let ")):
-            _guard(reader, where, lambda t=text, w=where: _claim_line(reader, t, w))
+            _guard(reader, where, partial(_claim_line, reader, text, where))
     if not reader.problems and not reader.claims:
         reader.problems.append(Problem(loc, "verify block makes no claim about the formula"))
     unused = [spelled for pattern, spelled in reader.defined if pattern not in reader.names.used]
@@ -181,9 +187,9 @@ def _unverified(
     return Spec(loc, latex, {}, frozenset(), (), unverified=reason), []
 
 
-def _guard(reader: _Reader, loc: SourceLoc, step: object) -> None:
+def _guard(reader: _Reader, loc: SourceLoc, step: Callable[[], None]) -> None:
     try:
-        step()  # type: ignore[operator]
+        step()
     except LatexError as err:
         reader.problems.append(Problem(loc, str(err)))
 
@@ -196,46 +202,33 @@ def _declaration(reader: _Reader, text: str, loc: SourceLoc) -> None:
     if word == "let":
         _let(reader, rest)
         return
-    pending: list[tuple[str, str]] = []
     for part in split_top_level(tokenize(rest), lambda t: t.kind == "char" and t.value == ","):
         if not part:
             raise LatexError("empty declaration between commas")
-        pending.append(_declare(reader, part, rest))
+        _declare(reader, part, rest)
     if reader.pending:
         name = reader.pending[0]
         raise LatexError(f"'{name}' is listed without a domain, like `{name} \\in \\mathbb{{R}}`")
     for name in reader.names.symbols:
-        if _plain_word(name) and all(letter in reader.names.symbols for letter in name):
+        if plain_word(name) and all(letter in reader.names.symbols for letter in name):
             raise LatexError(
                 f"'{name}' could also be read as a product of declared "
                 f"{', '.join(name)}: rename one of them"
             )
 
 
-def _declare(reader: _Reader, tokens: list[Tok], source: str) -> tuple[str, str]:
+def _declare(reader: _Reader, tokens: list[Tok], source: str) -> None:
     """Read `x \\in SET`, `x > 0`, `0 < p < 1` or a bare name waiting for the next domain."""
     parts = _split_relations(tokens)
     if len(parts) == 1:
-        return _declare_pending(reader, tokens, source)
-    if parts[1][0] == "in":
+        reader.pending.append(_declared_name(reader, tokens, source))
+    elif parts[1][0] == "in":
         domain = _set_domain(reader, parts[1][1], source)
-        for name in [*_pending_names(reader), _declared_name(reader, parts[0][1], source)]:
+        for name in [*reader.pending, _declared_name(reader, parts[0][1], source)]:
             reader.domains[name] = domain
-        return "", "done"
-    _inequality_domain(reader, parts, source, declare=True)
-    return "", "done"
-
-
-def _declare_pending(reader: _Reader, tokens: list[Tok], source: str) -> tuple[str, str]:
-    name = _declared_name(reader, tokens, source)
-    reader.pending.append(name)
-    return name, "pending"
-
-
-def _pending_names(reader: _Reader) -> list[str]:
-    names = list(reader.pending)
-    reader.pending.clear()
-    return names
+        reader.pending.clear()
+    else:
+        _inequality_domain(reader, parts, source)
 
 
 def _declared_name(reader: _Reader, tokens: list[Tok], source: str) -> str:
@@ -268,10 +261,6 @@ def _is_index(reader: _Reader, rest: list[Tok]) -> bool:
         return False
     domain = reader.domains.get(inner[0].text)
     return domain is not None and domain.integer
-
-
-def _plain_word(name: str) -> bool:
-    return len(name) > 1 and name.isalpha()
 
 
 def _split_relations(tokens: list[Tok]) -> list[tuple[str, list[Tok]]]:
@@ -355,54 +344,28 @@ def _check_steps(values: list[Expr | None], source: str) -> None:
 
 
 def _bound(reader: _Reader, tokens: list[Tok], source: str) -> Expr | None:
-    parser = Parser(tokens, reader.names, source)
-    expr = parser.expression()
-    if not parser.done():
-        raise LatexError(f"cannot read the bound in '{source.strip()}'")
-    if isinstance(expr, Infinity) or (
-        hasattr(expr, "operand") and isinstance(expr.operand, Infinity)
-    ):
+    expr = _parse(reader, tokens, source)
+    if isinstance(expr, Infinity) or (isinstance(expr, Neg) and isinstance(expr.operand, Infinity)):
         return None
     return expr
 
 
-def _inequality_domain(
-    reader: _Reader, parts: list[tuple[str, list[Tok]]], source: str, *, declare: bool
-) -> None:
+def _inequality_domain(reader: _Reader, parts: list[tuple[str, list[Tok]]], source: str) -> None:
     """`\\lambda > 0`, `0 < p < 1`, `0 \\le k \\le n`: bounds on one name."""
     relations = [rel for rel, _ in parts[1:]]
     if not (set(relations) <= {"<", "<=", ">", ">="}):
         raise LatexError(f"cannot read a domain from '{source.strip()}'")
     if len(parts) == 2:
-        name_tokens, bound_tokens, rel = parts[0][1], parts[1][1], relations[0]
-        name = (
-            _declared_name(reader, name_tokens, source)
-            if declare
-            else _known(reader, name_tokens, source)
-        )
-        bound = _bound(reader, bound_tokens, source)
-        _narrow(reader, name, rel, bound)
+        name = _declared_name(reader, parts[0][1], source)
+        _narrow(reader, name, relations[0], _bound(reader, parts[1][1], source))
         return
     if len(parts) == 3 and relations[0] in ("<", "<=") and relations[1] in ("<", "<="):
-        name = (
-            _declared_name(reader, parts[1][1], source)
-            if declare
-            else _known(reader, parts[1][1], source)
-        )
-        _narrow(
-            reader, name, ">" if relations[0] == "<" else ">=", _bound(reader, parts[0][1], source)
-        )
+        name = _declared_name(reader, parts[1][1], source)
+        lower = _bound(reader, parts[0][1], source)
+        _narrow(reader, name, ">" if relations[0] == "<" else ">=", lower)
         _narrow(reader, name, relations[1], _bound(reader, parts[2][1], source))
         return
     raise LatexError(f"cannot read a domain from '{source.strip()}'")
-
-
-def _known(reader: _Reader, tokens: list[Tok], source: str) -> str:
-    parser = Parser(tokens, reader.names, source)
-    expr = parser.expression()
-    if not isinstance(expr, Sym) or not parser.done():
-        raise LatexError(f"'{source.strip()}' is not a condition on one declared name")
-    return expr.name
 
 
 def _narrow(reader: _Reader, name: str, rel: str, bound: Expr | None) -> None:
@@ -424,20 +387,14 @@ def _let(reader: _Reader, text: str) -> None:
 
 
 def _parse(reader: _Reader, tokens: list[Tok], source: str) -> Expr:
-    parser = Parser(tokens, reader.names, source)
-    expr = parser.expression()
-    if not parser.done():
-        token = parser.peek()
-        assert token is not None
-        raise LatexError(f"unexpected {parser.quote(token)} in '{source.strip()}'")
-    return expr
+    return parse_tokens(tokens, reader.names, source)
 
 
 # --- the displayed formula --------------------------------------------------------------------
 
 
 def _formula(reader: _Reader, latex: str) -> None:
-    statements = [s for s in split_top_level(tokenize(latex), _is_separator) if s]
+    statements = [s for s in split_top_level(tokenize(latex), is_separator) if s]
     statements = [_strip_trailing_comma(s) for s in statements]
     conditions = [s for s in statements if _is_condition(reader, s, statements)]
     for statement in conditions:
@@ -445,10 +402,6 @@ def _formula(reader: _Reader, latex: str) -> None:
     for statement in statements:
         if statement not in conditions:
             _statement(reader, statement, latex)
-
-
-def _is_separator(token: Tok) -> bool:
-    return token.kind == "cmd" and token.value in ("quad", "qquad")
 
 
 def _strip_trailing_comma(tokens: list[Tok]) -> list[Tok]:
@@ -505,7 +458,7 @@ def _condition(reader: _Reader, tokens: list[Tok], source: str) -> None:
         name = _declared_name(reader, parts[0][1], source)
         _merge(reader, name, _listed_range(reader, parts[1][1], source))
     else:
-        _inequality_domain(reader, parts, source, declare=True)
+        _inequality_domain(reader, parts, source)
 
 
 def _merge(reader: _Reader, name: str, domain: Domain) -> None:

@@ -115,10 +115,11 @@ def significant(tokens: Sequence[Tok]) -> list[Tok]:
 
 def key(tokens: Sequence[Tok]) -> tuple[str, ...]:
     """Return the meaning-bearing spelling of tokens, for matching notation."""
-    return tuple(t.text for t in significant(tokens) if not _is_separator(t))
+    return tuple(t.text for t in significant(tokens) if not is_separator(t))
 
 
-def _is_separator(token: Tok) -> bool:
+def is_separator(token: Tok) -> bool:
+    """\\quad or \\qquad: what separates the statements of a formula."""
     return token.kind == "cmd" and token.value in SEPARATORS
 
 
@@ -217,10 +218,11 @@ class Names:
     used: set[tuple[str, ...]] = field(default_factory=set)
 
     def multi_letter(self) -> list[str]:
-        return sorted((s for s in self.symbols | self.families if _plain_word(s)), key=len)[::-1]
+        return sorted((s for s in self.symbols | self.families if plain_word(s)), key=len)[::-1]
 
 
-def _plain_word(name: str) -> bool:
+def plain_word(name: str) -> bool:
+    """A name of several plain letters, like TP."""
     return len(name) > 1 and name.isalpha()
 
 
@@ -610,14 +612,14 @@ class Parser:
         return f"'{name}' is not declared: add it to a `where` line with its domain"
 
 
-def parse_expression(latex: str, names: Names) -> Expr:
-    """Parse one whole expression; raise LatexError on anything else."""
-    parser = Parser(tokenize(latex), names, latex)
+def parse_tokens(tokens: Sequence[Tok], names: Names, source: str) -> Expr:
+    """Parse tokens that must form one whole expression; raise LatexError on anything else."""
+    parser = Parser(tokens, names, source)
     expr = parser.expression()
     if not parser.done():
         token = parser.peek()
         assert token is not None
-        raise LatexError(f"unexpected {parser.quote(token)} in '{latex.strip()}'")
+        raise LatexError(f"unexpected {parser.quote(token)} in '{source.strip()}'")
     return expr
 
 
