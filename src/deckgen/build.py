@@ -6,10 +6,10 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from deckgen import cheatsheet, ids, model, package, parse, state, verify
+from deckgen import cheatsheet, ids, model, package, parse, plots, state, verify
 from deckgen.config import BuildOptions, load_deck_config
 from deckgen.errors import DeckgenError, raise_if_any
 from deckgen.model import Deck
@@ -26,6 +26,8 @@ class BuildResult:
     ids_written: int
     seconds: float
     outputs: list[Path] = field(default_factory=list)
+    plots: int = 0
+    plots_drawn: int = 0  # the others came from the cache
 
 
 def build(options: BuildOptions, progress: Progress = lambda stage: None) -> BuildResult:
@@ -35,21 +37,24 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
     deck, written = load(options.cards_dir, write_ids=True)
     progress("verifying formulas")
     raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
+    progress("drawing plots")
+    figures = plots.render(deck.plots, cache_dir(options.out_dir))
     lock = state.load(options.cards_dir)
     config = deck.config
     outputs: dict[Path, bytes] = {}
     if "apkg" in options.outputs:
         progress("writing the Anki package")
-        outputs[options.out_dir / f"{config.slug}.apkg"] = package.build_apkg(deck, lock)
+        outputs[options.out_dir / f"{config.slug}.apkg"] = package.build_apkg(deck, lock, figures)
         outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock.kept_used()).encode()
     if "pdf" in options.outputs:
         progress("typesetting the cheatsheet")
         outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
-            deck, options.paper or config.paper
+            deck, options.paper or config.paper, figures
         )
     write_atomically(outputs)
     products = [path for path in outputs if path.parent == options.out_dir]
-    return _result(deck, written, started, products)
+    result = _result(deck, written, started, products)
+    return replace(result, plots=len(figures.by_key), plots_drawn=figures.drawn)
 
 
 def check(cards_dir: Path, out_dir: Path) -> BuildResult:
@@ -68,7 +73,7 @@ def verify_formulas(cards_dir: Path, out_dir: Path) -> verify.Report:
 
 
 def cache_dir(out_dir: Path) -> Path:
-    """Where verification results are kept between builds."""
+    """Where verification results and drawn plots are kept between builds."""
     return out_dir / ".cache"
 
 

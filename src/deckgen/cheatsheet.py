@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -14,6 +14,7 @@ import jinja2
 
 from deckgen.markup import code_css, read_template, render
 from deckgen.model import Deck, Note, inline_html
+from deckgen.plots import Figures
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Entry:
     title: str
     question: str
     answer: str
+    plots: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,11 @@ class Section:
     entries: list[Entry]
 
 
-def build_pdf(deck: Deck, paper: str) -> bytes:
+def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
     """Return the PDF bytes of the deck's cheatsheet."""
     from weasyprint import HTML  # slow to import: only when a PDF is wanted
 
-    page = build_html(deck, paper)
+    page = build_html(deck, paper, figures)
     log.info("laying out %d entries", len(deck.notes))
     with _fixed_font_dates():
         pdf: bytes = HTML(string=page, base_url=str(deck.cards_dir.resolve())).write_pdf()
@@ -66,7 +68,7 @@ def _fixed_font_dates() -> Iterator[None]:
             del os.environ["SOURCE_DATE_EPOCH"]
 
 
-def build_html(deck: Deck, paper: str) -> str:
+def build_html(deck: Deck, paper: str, figures: Figures) -> str:
     """Return the cheatsheet as one HTML page."""
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = environment.from_string(read_template("cheatsheet.html.j2"))
@@ -76,33 +78,35 @@ def build_html(deck: Deck, paper: str) -> str:
         page_size=PAGE_SIZES[paper],
         columns=deck.config.columns,
         css=css,
-        sections=sections(deck),
+        sections=sections(deck, {key: figure.svg for key, figure in figures.by_key.items()}),
     )
 
 
-def sections(deck: Deck) -> list[Section]:
+def sections(deck: Deck, plot_svgs: Mapping[str, bytes]) -> list[Section]:
     """Group the deck's cards by deck, in order of first appearance."""
     grouped: dict[str, list[Entry]] = {name: [] for name in deck.sections}
     for note in deck.notes:
-        grouped[note.card.deck].append(_entry(note, deck.cards_dir))
+        grouped[note.card.deck].append(_entry(note, deck.cards_dir, plot_svgs))
     return [Section(name.replace("::", " \u203a "), entries) for name, entries in grouped.items()]
 
 
-def _entry(note: Note, cards_dir: Path) -> Entry:
+def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry:
     card = note.card
     cloze = card.kind == "cloze"
+    front, back = card.front, card.back
     side = {
-        "title": render(card.title, card.loc, cards_dir, "print").html,
-        "front": render(card.front.text, card.front.loc, cards_dir, "print", cloze=cloze).html,
-        "back": render(card.back.text, card.back.loc, cards_dir, "print").html,
+        "title": render(card.title, card.loc, cards_dir, "print"),
+        "front": render(front.text, front.loc, cards_dir, "print", cloze=cloze, plot_svgs=plot_svgs),
+        "back": render(back.text, back.loc, cards_dir, "print", plot_svgs=plot_svgs),
     }
     return Entry(
         id=card.id or "",
         kind=card.kind,
-        title=inline_html(side["title"]),
+        title=inline_html(side["title"].html),
         # A cloze card's text is its content; a question is shown only when it adds to the title.
-        question="" if cloze else side["front"],
-        answer=side["front"] + side["back"] if cloze else side["back"],
+        question="" if cloze else side["front"].html,
+        answer=side["front"].html + side["back"].html if cloze else side["back"].html,
+        plots=len(note.plots),
     )
 
 

@@ -56,11 +56,12 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -
     from deckgen.build import build as run_build
 
     options = BuildOptions(cards_dir, out_dir, paper, (only,) if only else OUTPUTS)
-    with _progress(2 + len(options.outputs)) as progress:
+    with _progress(3 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)
     outputs = ", ".join(str(p) for p in result.outputs)
-    click.echo(f"{_cards(result.cards, result.decks)} -> {outputs} ({result.seconds:.1f} s)")
+    plots = f", {result.plots} plots ({result.plots_drawn} drawn)" if result.plots else ""
+    click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
 
 
 @main.command()

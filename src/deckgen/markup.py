@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -26,6 +27,7 @@ from pygments.util import ClassNotFound
 
 from deckgen.errors import Problem, SourceLoc
 from deckgen.mathsvg import MathError, typeset
+from deckgen.plotspec import Formula, Plot, declare
 
 Target = Literal["anki", "print"]
 CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
@@ -123,21 +125,61 @@ class Rendered:
 
     html: str
     images: list[Image] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
 def render(
-    markdown: str, loc: SourceLoc, cards_dir: Path, target: Target, *, cloze: bool = False
+    markdown: str,
+    loc: SourceLoc,
+    cards_dir: Path,
+    target: Target,
+    *,
+    cloze: bool = False,
+    plot_svgs: Mapping[str, bytes] | None = None,
 ) -> Rendered:
-    """Render one side of a card for Anki or for print, checking math, images and clozes."""
+    """Render one side of a card for Anki or for print, checking math, images, plots and clozes.
+
+    Print shows plots as SVG: `plot_svgs` holds each plot's drawing by key.
+    """
     tokens = markdown_parser().parse(markdown)
     result = Rendered("")
     for token, line in _located(tokens, loc):
         _inspect(token, line, cards_dir, cloze, result)
+    _declare_plots(tokens, loc, result)
     renderer = _AnkiRenderer() if target == "anki" else _PrintRenderer()
-    env: dict[str, Any] = {"cloze": cloze}
+    env: dict[str, Any] = {"cloze": cloze, "plot_svgs": plot_svgs or {}}
     result.html = renderer.render(tokens, markdown_parser().options, env)
     return result
+
+
+def _declare_plots(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
+    """Read every plot block, with the verified formula right above it if there is one."""
+    for index, token in enumerate(tokens):
+        if _is_plot(token) and token.map:
+            block_loc = loc.at(token.map[0] + 1)
+            plot, problems = declare(token.content, block_loc, _formula_above(tokens, index))
+            out.problems += problems
+            if plot is not None:
+                token.meta["plot"] = plot
+                out.plots.append(plot)
+
+
+def _formula_above(tokens: list[Token], index: int) -> Formula | None:
+    """The `$$` formula and verify block that end right where a plot block starts."""
+    block = tokens[index - 1] if index >= 1 else None
+    if block is None or not _is_verify(block):
+        return None
+    above = tokens[index - 2] if index >= 2 else None
+    latex = None
+    if above is not None and above.type == "math_block":
+        latex = above.content
+    elif above is not None and above.type == "paragraph_close" and index >= 3:
+        displays = [c for c in tokens[index - 3].children or [] if c.type == "math_inline_double"]
+        latex = displays[0].content if len(displays) == 1 else None
+    if latex is None:
+        return None
+    return Formula(latex.strip(), tuple(block.content.splitlines()))
 
 
 @dataclass(frozen=True)
@@ -176,6 +218,10 @@ def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula
 
 def _is_verify(token: Token) -> bool:
     return token.type == "fence" and token.info.strip() == "verify"
+
+
+def _is_plot(token: Token) -> bool:
+    return token.type == "fence" and token.info.strip() == "plot"
 
 
 def _verify_block(
@@ -260,11 +306,33 @@ class _Renderer(RendererHTML):
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if _is_verify(tokens[idx]):
             return ""
+        if _is_plot(tokens[idx]):
+            plot: Plot | None = tokens[idx].meta.get("plot")
+            return self.plot(plot, env) if plot else ""  # no plot: the build fails anyway
         return str(super().fence(tokens, idx, options, env))
+
+    def plot(self, plot: Plot, env: EnvType) -> str:
+        raise NotImplementedError
+
+
+def _caption(plot: Plot) -> str:
+    return f'<div class="plot-caption">{html.escape(plot.caption)}</div>' if plot.caption else ""
+
+
+def _alt(plot: Plot) -> str:
+    return html.escape(plot.caption or f"{plot.kind} plot", quote=True)
 
 
 class _AnkiRenderer(_Renderer):
     """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax."""
+
+    def plot(self, plot: Plot, env: EnvType) -> str:
+        # Both drawings go in the note; the note type's CSS shows the one for the current mode.
+        day, night = plot.media_name(), plot.media_name(night=True)
+        return (
+            f'<div class="plot"><img class="plot-day" src="{day}" alt="{_alt(plot)}">'
+            f'<img class="plot-night" src="{night}" alt="{_alt(plot)}">{_caption(plot)}</div>\n'
+        )
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
         return r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
@@ -301,7 +369,12 @@ def _anki_latex(latex: str, env: EnvType) -> str:
 
 
 class _PrintRenderer(_Renderer):
-    """Vector math as SVG images sized in em, images as file URLs, clozes highlighted."""
+    """Vector math and plots as SVG images, images as file URLs, clozes highlighted."""
+
+    def plot(self, plot: Plot, env: EnvType) -> str:
+        svg = env["plot_svgs"].get(plot.key, b"")
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+        return f'<div class="plot"><img src="{src}" alt="{_alt(plot)}">{_caption(plot)}</div>\n'
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return _math_img(tokens[idx], "inline")

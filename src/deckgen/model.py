@@ -13,6 +13,7 @@ from deckgen.config import DeckConfig
 from deckgen.errors import Problem
 from deckgen.markup import Image, render
 from deckgen.parse import Card, CardFile
+from deckgen.plotspec import Plot
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Note:
     front: str
     back: str
     images: tuple[Image, ...]
+    plots: tuple[Plot, ...]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Deck:
     def images(self) -> list[Image]:
         """Return every image used, once each, in order of first use."""
         return list(dict.fromkeys(image for note in self.notes for image in note.images))
+
+    @property
+    def plots(self) -> list[Plot]:
+        """Return every plot, in order of first use."""
+        return [plot for note in self.notes for plot in note.plots]
 
 
 def assemble(
@@ -89,6 +96,7 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
         front=front.html,
         back=back.html,
         images=tuple(title.images + front.images + back.images),
+        plots=tuple(front.plots + back.plots),
     )
     return note, title.problems + front.problems + back.problems
 

@@ -17,6 +17,7 @@ import genanki
 
 from deckgen.markup import code_css, read_template
 from deckgen.model import Deck, Note
+from deckgen.plots import Figures
 from deckgen.state import Lock
 
 # Note type ids, names, fields and template names are part of every user's collection: Anki finds
@@ -114,7 +115,7 @@ def note_fields(note: Note) -> list[str]:
     return [note.title, note.front, note.back]
 
 
-def build_apkg(deck: Deck, lock: Lock) -> bytes:
+def build_apkg(deck: Deck, lock: Lock, figures: Figures) -> bytes:
     """Return the .apkg bytes of the deck; stamps changed notes and note types in the lock."""
     css = card_css()
     models = {kind: _model(kind, css, lock) for kind in NOTE_TYPES}
@@ -124,7 +125,16 @@ def build_apkg(deck: Deck, lock: Lock) -> bytes:
             note.deck_name, genanki.Deck(_deck_id(note.deck_name), note.deck_name)
         )
         anki_deck.add_note(_anki_note(note, models[note.card.kind], lock))
-    return _zip_package(list(decks.values()), deck, lock.newest_used())
+    return _zip_package(list(decks.values()), media(deck, figures), lock.newest_used())
+
+
+def media(deck: Deck, figures: Figures) -> dict[str, bytes]:
+    """Every file the notes show, by the name their HTML uses: images, then plots (day, night)."""
+    files = {image.media_name: image.source.read_bytes() for image in deck.images}
+    for plot in deck.plots:
+        files[plot.media_name()] = figures[plot].png
+        files[plot.media_name(night=True)] = figures[plot].png_night
+    return files
 
 
 def _model(kind: str, css: str, lock: Lock) -> _StampedModel:
@@ -145,7 +155,7 @@ def _deck_id(name: str) -> int:
     return 1 << 30 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:5], "big")
 
 
-def _zip_package(decks: list[genanki.Deck], deck: Deck, timestamp: int) -> bytes:
+def _zip_package(decks: list[genanki.Deck], files: dict[str, bytes], timestamp: int) -> bytes:
     """Write the collection with genanki, then zip it with fixed dates so bytes are reproducible."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "collection.anki2"
@@ -155,15 +165,12 @@ def _zip_package(decks: list[genanki.Deck], deck: Deck, timestamp: int) -> bytes
                 conn.cursor(), timestamp, itertools.count(timestamp * 1000)
             )
         conn.close()
-        images = deck.images
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as apkg:
             _add(apkg, "collection.anki2", db_path.read_bytes())
-            _add(
-                apkg, "media", json.dumps({str(i): img.media_name for i, img in enumerate(images)})
-            )
-            for i, image in enumerate(images):
-                _add(apkg, str(i), image.source.read_bytes())
+            _add(apkg, "media", json.dumps({str(i): name for i, name in enumerate(files)}))
+            for i, data in enumerate(files.values()):
+                _add(apkg, str(i), data)
     return buffer.getvalue()
 
 

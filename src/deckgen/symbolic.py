@@ -6,6 +6,7 @@ Runs inside a worker process (see verify.py), which a hard time limit can kill.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -612,3 +613,38 @@ def _prove_form(form: _Form) -> bool:
     if form.relation in ("<=", "<"):
         return bool(difference.is_nonnegative if form.relation == "<=" else difference.is_positive)
     return bool(difference.is_nonpositive if form.relation == ">=" else difference.is_negative)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A verified pmf or pdf at fixed parameter values, as floats for drawing."""
+
+    discrete: bool
+    function: Callable[[Any], Any]  # mpmath closure; valid inside [low, high] only
+    low: float
+    high: float
+    mean: float | None
+    variance: float | None
+
+    def at(self, x: float) -> float:
+        """The density (or probability) at x: zero outside the variable's range."""
+        if x < self.low or x > self.high:
+            return 0.0
+        return float(self.function(mpmath.mpf(float(x))))
+
+
+def curve(spec: Spec, values: dict[str, Fraction]) -> Curve:
+    """Fix the formula's parameters and compile its pmf or pdf for plotting (no code generation)."""
+    env = Env(spec)
+    point = {env.symbol(name): sympy.Rational(v.numerator, v.denominator) for name, v in values.items()}
+    claim = next(claim for claim in spec.claims if claim.kind in ("pmf", "pdf"))
+    assert claim.subject is not None and claim.var is not None
+    var = env.symbol(claim.var)
+    body = env.convert(claim.subject).xreplace(point)
+    low, high = (float(end.xreplace(point)) for end in env.bounds(claim.var, None, None))
+    moments = {c.kind: c.value for c in spec.claims if c.kind in ("mean", "variance")}
+    mean, variance = (
+        float(env.convert(moments[kind]).xreplace(point)) if moments.get(kind) else None
+        for kind in ("mean", "variance")
+    )
+    return Curve(claim.kind == "pmf", _mp(body, var), low, high, mean, variance)

@@ -1,0 +1,106 @@
+"""Render the deck's plots with Matplotlib: SVG for print, PNG (day and night) for Anki.
+
+Each plot is drawn once: files are kept under the cache folder, named by the plot's key, which
+hashes everything that decides the picture. A plot whose key has files there is not redrawn.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.errors import Problem, raise_if_any
+from deckgen.plotspec import Plot
+
+log = logging.getLogger(__name__)
+
+ANKI_DPI = 280  # twice the 140 px/inch a card shows a plot at: sharp on high-density screens
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The files of one plot."""
+
+    svg: bytes
+    png: bytes
+    png_night: bytes
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every plot's files by key, and how many were drawn rather than read from the cache."""
+
+    by_key: dict[str, Figure]
+    drawn: int = 0
+
+    def __getitem__(self, plot: Plot) -> Figure:
+        return self.by_key[plot.key]
+
+
+def render(plots: Iterable[Plot], cache_dir: Path) -> Figures:
+    """Return the files of every plot, drawing only those the cache does not hold."""
+    folder = cache_dir / "plots"
+    found: dict[str, Figure] = {}
+    drawn, problems = 0, []
+    for plot in plots:
+        if plot.key in found:
+            continue
+        figure = _cached(folder, plot.key)
+        if figure is None:
+            try:
+                figure = _draw(plot)
+            except ArithmeticError as err:  # the formula's numbers overflow at these parameters
+                problems.append(Problem(plot.loc, f"cannot draw this {plot.kind} plot: {err}"))
+                continue
+            _store(folder, plot.key, figure)
+            drawn += 1
+        found[plot.key] = figure
+    raise_if_any(problems)
+    log.info("%d plots drawn, %d from the cache", drawn, len(found) - drawn)
+    return Figures(found, drawn)
+
+
+_SUFFIXES = (".svg", ".png", "-night.png")
+
+
+def _cached(folder: Path, key: str) -> Figure | None:
+    paths = [folder / f"{key}{suffix}" for suffix in _SUFFIXES]
+    if not all(path.is_file() for path in paths):
+        return None
+    return Figure(*(path.read_bytes() for path in paths))
+
+
+def _store(folder: Path, key: str, figure: Figure) -> None:
+    """Write each file under a temporary name first: a killed build leaves no half file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, data in zip(_SUFFIXES, (figure.svg, figure.png, figure.png_night), strict=True):
+        path = folder / f"{key}{suffix}"
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temp.write_bytes(data)
+        os.replace(temp, path)
+
+
+def _draw(plot: Plot) -> Figure:
+    import matplotlib  # slow to import: only when a plot must be drawn
+
+    from deckgen import charts
+
+    log.info("drawing the %s plot at %s", plot.kind, plot.loc)
+    with matplotlib.rc_context(charts.DAY.rc()):
+        day = charts.draw(plot, charts.DAY)
+        svg = _save(day, "svg", metadata={"Date": None})
+        png = _save(day, "png", dpi=ANKI_DPI, metadata={"Software": None})
+    with matplotlib.rc_context(charts.NIGHT.rc()):
+        night = charts.draw(plot, charts.NIGHT)
+        png_night = _save(night, "png", dpi=ANKI_DPI, metadata={"Software": None})
+    return Figure(svg, png, png_night)
+
+
+def _save(figure: object, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, **options)  # type: ignore[attr-defined]
+    return buffer.getvalue()

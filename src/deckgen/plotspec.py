@@ -1,0 +1,441 @@
+"""Plot declarations: a ```` ```plot ```` block of YAML in a card, checked into a Plot record.
+
+A plot of a distribution right under a verified formula draws that formula; elsewhere it names a
+built-in distribution, itself a formula with a verify block (checked by the tests like any card).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deckgen.claims import Domain, Spec, read_spec
+from deckgen.errors import Problem, SourceLoc
+from deckgen.latex import Add, Div, Expr, Mul, Neg, Num, Sym
+
+MAX_SERIES = 6
+MAX_PARAMETER = 1000  # |value| of a distribution parameter: plots of larger ones say nothing new
+
+# name -> (LaTeX, verify block); tests check these blocks exactly as `deckgen verify` checks cards
+BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "poisson": (
+        r"P(X = k) = \frac{\lambda^k e^{-\lambda}}{k!}, \qquad k = 0, 1, 2, \dots",
+        (r"where \lambda > 0", "pmf k: P(X = k)", r"mean: \lambda", r"variance: \lambda"),
+    ),
+    "binomial": (
+        r"P(X = k) = \binom{n}{k} p^k (1-p)^{n-k}, \qquad k = 0, 1, \dots, n",
+        (r"where n \in \mathbb{Z}_{>0}, p \in [0, 1]", "pmf k: P(X = k)", "mean: np",
+         "variance: np(1-p)"),
+    ),  # fmt: skip
+    "geometric": (
+        r"P(X = k) = (1-p)^{k-1} p, \qquad k = 1, 2, \dots",
+        (r"where p \in (0, 1]", "pmf k: P(X = k)", r"mean: \frac{1}{p}",
+         r"variance: \frac{1-p}{p^2}"),
+    ),  # fmt: skip
+    "normal": (
+        r"f(x) = \frac{1}{\sigma\sqrt{2\pi}} \exp\left(-\frac{(x-\mu)^2}{2\sigma^2}\right), "
+        r"\qquad x \in \mathbb{R}",
+        (r"where \mu \in \mathbb{R}, \sigma > 0", "pdf x: f(x)", r"mean: \mu",
+         r"variance: \sigma^2"),
+    ),  # fmt: skip
+    "exponential": (
+        r"f(x) = \lambda e^{-\lambda x}, \qquad x \ge 0",
+        (r"where \lambda > 0", "pdf x: f(x)", r"mean: \frac{1}{\lambda}",
+         r"variance: \frac{1}{\lambda^2}"),
+    ),  # fmt: skip
+    "uniform": (
+        r"f(x) = \frac{1}{b - a}, \qquad a \le x \le b",
+        (r"where a \in \mathbb{R}, b > a", "pdf x: f(x)", r"mean: \frac{a + b}{2}",
+         r"variance: \frac{(b - a)^2}{12}"),
+    ),  # fmt: skip
+}
+BUILTIN_LOC = SourceLoc(Path("<deckgen built-in>"), 1)
+
+
+class _Bad(Exception):
+    """An option's value is wrong; the message says why."""
+
+
+Check = Callable[[Any], Any]
+
+
+def number(low: float | None = None, high: float | None = None, *, integer: bool = False,
+           low_open: bool = False) -> Check:  # fmt: skip
+    """Accept one number within bounds (an integer if asked)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Bad(f"must be a number, not {_show(value)}")
+        if integer and not isinstance(value, int):
+            raise _Bad(f"must be a whole number, not {_show(value)}")
+        if low is not None and (value < low or (low_open and value == low)):
+            raise _Bad(f"must be {'>' if low_open else '≥'} {low}, not {_show(value)}")
+        if high is not None and value > high:
+            raise _Bad(f"must be ≤ {high}, not {_show(value)}")
+        return value
+
+    return check
+
+
+def choice(*names: str) -> Check:
+    def check(value: Any) -> Any:
+        if value not in names:
+            raise _Bad(f"must be one of {', '.join(names)}, not {_show(value)}")
+        return value
+
+    return check
+
+
+def listing(item: Check, most: int = MAX_SERIES) -> Check:
+    """Accept one value or a list of up to `most` values; always give a list."""
+
+    def check(value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > most:
+            raise _Bad(f"must list 1 to {most} values, not {len(values)}")
+        return [item(v) for v in values]
+
+    return check
+
+
+def interval(low: float = -MAX_PARAMETER, high: float = MAX_PARAMETER) -> Check:
+    def check(value: Any) -> Any:
+        if not (isinstance(value, list) and len(value) == 2):
+            raise _Bad(f"must be [from, to], not {_show(value)}")
+        ends = [number(low, high)(end) for end in value]
+        if ends[0] >= ends[1]:
+            raise _Bad(f"must run from a smaller to a larger number, not {_show(value)}")
+        return ends
+
+    return check
+
+
+def flag(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _Bad(f"must be true or false, not {_show(value)}")
+    return value
+
+
+def text(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad("must be some text")
+    return value.strip()
+
+
+SEED = number(0, 2**32 - 1, integer=True)
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu")
+DISTRIBUTION_KINDS = ("pmf", "pdf", "cdf")
+# kind -> option -> (check, default); a default of None means the option is optional
+OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
+    "pmf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None)},
+    "pdf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None),
+            "bands": (flag, False)},  # fmt: skip
+    "cdf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None)},
+    "long-tail": {"tail": (choice("lognormal", "pareto"), "lognormal"),
+                  "shape": (number(0.2, 10, low_open=True), None)},  # fmt: skip
+    "clt": {"sizes": (listing(number(1, 1000, integer=True)), [1, 2, 5, 30]),
+            "samples": (number(100, 100_000, integer=True), 20_000), "seed": (SEED, 0)},  # fmt: skip
+    "ci-coverage": {"intervals": (number(10, 300, integer=True), 100),
+                    "level": (number(0.5, 0.999, low_open=True), 0.95),
+                    "n": (number(2, 10_000, integer=True), 25), "seed": (SEED, 0)},  # fmt: skip
+    "roc": {"separation": (listing(number(0, 6)), [0.5, 1, 2])},
+    "activations": {"functions": (listing(choice(*ACTIVATIONS), 4), list(ACTIVATIONS)),
+                    "slope": (number(0, 0.5, low_open=True), 0.1),
+                    "range": (interval(-50, 50), [-4, 4]),
+                    "derivatives": (flag, False)},  # fmt: skip
+    "bias-variance": {"degrees": (interval(0, 15), [0, 12]),
+                      "points": (number(5, 1000, integer=True), 30),
+                      "noise": (number(0, 5, low_open=True), 0.3),
+                      "repeats": (number(1, 500, integer=True), 100), "seed": (SEED, 0)},  # fmt: skip
+}
+COMMON: dict[str, tuple[Check, Any]] = {"caption": (text, None)}
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One declared figure: its kind, checked options, and the formula it draws (if any)."""
+
+    kind: str
+    loc: SourceLoc
+    options: str  # canonical JSON of the checked options, parameters included
+    formula: tuple[str, tuple[str, ...]] | None = None  # LaTeX and verify lines
+    caption: str = ""
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.options)
+        return loaded
+
+    @property
+    def key(self) -> str:
+        """Name the figure by everything that decides its pixels, and nothing else."""
+        content = json.dumps([self.kind, self.options, self.formula, engine()])
+        return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+    def media_name(self, night: bool = False) -> str:
+        return f"deckgen-plot-{self.key}{'-night' if night else ''}.png"
+
+    def spec(self) -> Spec:
+        """Return the checked formula this plot draws."""
+        assert self.formula is not None
+        latex, lines = self.formula
+        spec, problems = read_spec(latex, BUILTIN_LOC, [(line, BUILTIN_LOC) for line in lines])
+        assert spec is not None, problems  # declare() read it already
+        return spec
+
+
+_ENGINE_FILES = ("plotspec.py", "plots.py", "charts.py", "symbolic.py")
+
+
+def engine() -> str:
+    """Fingerprint the drawing code and libraries: a new deckgen may draw a plot differently."""
+    here = Path(__file__).parent
+    sources = [(here / name).read_bytes() for name in _ENGINE_FILES]
+    sources += [version(package).encode() for package in ("matplotlib", "numpy", "sympy")]
+    return hashlib.sha256(b"\0".join(sources)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A display formula with its verify block, as found right above a plot."""
+
+    latex: str
+    lines: tuple[str, ...]
+
+
+def declare(source: str, loc: SourceLoc, formula: Formula | None) -> tuple[Plot | None, list[Problem]]:
+    """Read a plot block (YAML, first line at `loc`); return the plot or what is wrong with it."""
+    try:
+        entries = _entries(source, loc)
+    except _Located as err:
+        return None, [Problem(err.loc, err.message)]
+    reader = _Reader(loc, entries)
+    plot = reader.read(formula)
+    return (None if reader.problems else plot), reader.problems
+
+
+class _Located(Exception):
+    def __init__(self, loc: SourceLoc, message: str) -> None:
+        super().__init__(message)
+        self.loc, self.message = loc, message
+
+
+def _entries(source: str, loc: SourceLoc) -> dict[str, tuple[Any, SourceLoc]]:
+    """Parse the block with PyYAML's safe loader, keeping each key's line."""
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(source)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = loc.at(mark.line) if mark is not None else loc
+        reason = getattr(err, "problem", None) or "not valid YAML"
+        hint = "; put text that contains ': ' or ' #' in quotes" if mark is not None else ""
+        raise _Located(where, f"plot block is not valid YAML: {reason}{hint}") from None
+    if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
+        raise _Located(loc, "plot block must be lines of `option: value`, starting with `kind:`")
+    entries: dict[str, tuple[Any, SourceLoc]] = {}
+    for key_node, _ in node.value:
+        name, where = str(key_node.value), loc.at(key_node.start_mark.line)
+        if name in entries:
+            raise _Located(where, f"plot option '{name}' is given twice")
+        entries[name] = (values[key_node.value], where)
+    return entries
+
+
+class _Reader:
+    """Checks one block's options against its kind, collecting every problem."""
+
+    def __init__(self, loc: SourceLoc, entries: dict[str, tuple[Any, SourceLoc]]) -> None:
+        self.loc, self.entries = loc, entries
+        self.problems: list[Problem] = []
+
+    def read(self, formula: Formula | None) -> Plot | None:
+        kind = self.entries.pop("kind", (None, self.loc))
+        if kind[0] not in OPTIONS:
+            known = ", ".join(OPTIONS)
+            message = f"plot needs a kind, one of {known}; got {_show(kind[0])}"
+            self.problems.append(Problem(kind[1], message))
+            return None
+        options = {**COMMON, **OPTIONS[kind[0]]}
+        drawn = self._distribution(kind[0], formula) if kind[0] in DISTRIBUTION_KINDS else None
+        settings = {name: self._option(name, check, default) for name, (check, default) in
+                    options.items()}  # fmt: skip
+        if drawn is not None:
+            settings["series"] = self._parameters(drawn, kind[1])
+        for name, (_, where) in self.entries.items():
+            self._problem(where, f"'{name}' is not an option of a {kind[0]} plot ({_options(options)})")
+        caption = settings.pop("caption") or ""
+        latex = (drawn.latex, drawn.lines) if drawn else None
+        return Plot(kind[0], self.loc, json.dumps(settings, sort_keys=True), latex, caption)
+
+    def _option(self, name: str, check: Check, default: Any) -> Any:
+        if name not in self.entries:
+            return default
+        value, where = self.entries.pop(name)
+        try:
+            return check(value)
+        except _Bad as err:
+            self._problem(where, f"plot option '{name}' {err}")
+            return default
+
+    def _problem(self, loc: SourceLoc, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    def _distribution(self, kind: str, formula: Formula | None) -> Formula | None:
+        """Find the formula to draw: the verified one above the block, or a built-in one."""
+        named, where = self.entries.pop("distribution", (None, self.loc))
+        if formula is not None and named is not None:
+            self._problem(where, "this plot draws the formula above it: remove 'distribution'")
+            return None
+        if formula is None and named not in BUILTIN:
+            hint = f"put it under a verified formula or name one of {', '.join(BUILTIN)}"
+            self._problem(where, f"a {kind} plot needs a distribution: {hint}; got {_show(named)}")
+            return None
+        drawn = formula or Formula(BUILTIN[named][0], BUILTIN[named][1])
+        return drawn if self._draws(kind, drawn) else None
+
+    def _draws(self, kind: str, formula: Formula) -> bool:
+        spec = _spec(formula)
+        if spec is None:  # the verify step reports what is wrong with the formula
+            return False
+        kinds = {claim.kind for claim in spec.claims} & {"pmf", "pdf"}
+        wanted = {"pmf": {"pmf"}, "pdf": {"pdf"}, "cdf": {"pmf", "pdf"}}[kind]
+        if not kinds & wanted:
+            claim = " or ".join(f"`{k} x:`" for k in sorted(wanted))
+            self._problem(self.loc, f"a {kind} plot draws a formula with a {claim} claim")
+            return False
+        return True
+
+    def _parameters(self, formula: Formula, kind_loc: SourceLoc) -> list[dict[str, str]]:
+        """Take the formula's parameters from the block: one series per listed value."""
+        spec = _spec(formula)
+        assert spec is not None
+        variable = distribution_claim(spec).var
+        names = [n for n in spec.domains if n != variable and n not in spec.families]
+        given = {n: self.entries.pop(plain(n)) for n in names if plain(n) in self.entries}
+        missing = [plain(n) for n in names if n not in given]
+        if missing:
+            self._problem(kind_loc, f"plot needs a value for {', '.join(missing)}: "
+                          f"the formula's parameters are {', '.join(plain(n) for n in names)}")  # fmt: skip
+            return []
+        return self._series(spec, given)
+
+    def _series(self, spec: Spec, given: dict[str, tuple[Any, SourceLoc]]) -> list[dict[str, str]]:
+        lists = {name: v if isinstance(v, list) else [v] for name, (v, _) in given.items()}
+        count = max((len(values) for values in lists.values()), default=1)
+        for name, values in lists.items():
+            if len(values) not in (1, count) or count > MAX_SERIES:
+                self._problem(given[name][1], f"plot parameter '{plain(name)}' lists "
+                              f"{len(values)} values: give one, or {min(count, MAX_SERIES)} like the others")  # fmt: skip
+                return []
+        series = [{n: v[i % len(v)] for n, v in lists.items()} for i in range(count)]
+        checked = [self._in_domain(spec, one, given) for one in series]
+        return [one for one in checked if one is not None]
+
+    def _in_domain(self, spec: Spec, values: dict[str, Any],
+                   given: dict[str, tuple[Any, SourceLoc]]) -> dict[str, str] | None:  # fmt: skip
+        exact: dict[str, Fraction] = {}
+        for name, value in values.items():
+            try:
+                exact[name] = _exact(value)
+            except _Bad as err:
+                self._problem(given[name][1], f"plot parameter '{plain(name)}' {err}")
+                return None
+        for name in values:
+            reason = outside(spec.domains[name], name, exact)
+            if reason:
+                self._problem(given[name][1], f"plot parameter {reason}")
+                return None
+        return {name: str(value) for name, value in exact.items()}
+
+
+def _spec(formula: Formula) -> Spec | None:
+    spec, _ = read_spec(formula.latex, BUILTIN_LOC, [(line, BUILTIN_LOC) for line in formula.lines])
+    return spec
+
+
+def distribution_claim(spec: Spec) -> Any:
+    """Return the formula's `pmf` or `pdf` claim."""
+    return next(claim for claim in spec.claims if claim.kind in ("pmf", "pdf"))
+
+
+def plain(name: str) -> str:
+    """A symbol as the plot block spells it: \\lambda -> lambda."""
+    return name.lstrip("\\")
+
+
+def _exact(value: Any) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(f"must be a number, not {_show(value)}")
+    if abs(value) > MAX_PARAMETER:
+        raise _Bad(f"= {_show(value)} is too large to plot (at most {MAX_PARAMETER})")
+    return Fraction(str(value))
+
+
+def outside(domain: Domain, name: str, values: dict[str, Fraction]) -> str | None:
+    """Say why a value is outside its declared domain, or None when it is inside."""
+    value = values[name]
+    shown = f"{plain(name)} = {_show_fraction(value)}"
+    if domain.integer and value.denominator != 1:
+        return f"{shown} must be a whole number"
+    low, high = _end(domain.lower, values), _end(domain.upper, values)
+    if low is not None and (value < low or (domain.lower_open and value == low)):
+        return f"{shown} is out of range: the formula needs {plain(name)} {'>' if domain.lower_open else '≥'} {_show_fraction(low)}"
+    if high is not None and (value > high or (domain.upper_open and value == high)):
+        return f"{shown} is out of range: the formula needs {plain(name)} {'<' if domain.upper_open else '≤'} {_show_fraction(high)}"
+    return None
+
+
+def _end(bound: Expr | None, values: dict[str, Fraction]) -> Fraction | None:
+    """Evaluate a domain bound (a number or simple arithmetic of other parameters)."""
+    if bound is None:
+        return None
+    if isinstance(bound, Num):
+        return bound.value
+    if isinstance(bound, Sym):
+        return values.get(bound.name)
+    if isinstance(bound, Neg):
+        inner = _end(bound.operand, values)
+        return None if inner is None else -inner
+    parts = [_end(p, values) for p in _parts(bound)]
+    if not parts or any(p is None for p in parts):
+        return None
+    if isinstance(bound, Add):
+        return sum(parts, Fraction(0))  # type: ignore[arg-type]
+    if isinstance(bound, Mul):
+        product = Fraction(1)
+        for part in parts:
+            product *= part  # type: ignore[operator]
+        return product
+    assert isinstance(bound, Div)
+    return None if parts[1] == 0 else parts[0] / parts[1]  # type: ignore[operator]
+
+
+def _parts(bound: Expr) -> tuple[Expr, ...]:
+    if isinstance(bound, Add):
+        return bound.terms
+    if isinstance(bound, Mul):
+        return bound.factors
+    if isinstance(bound, Div):
+        return (bound.numerator, bound.denominator)
+    return ()
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else repr(value)
+
+
+def _show_fraction(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def _options(options: dict[str, Any]) -> str:
+    return "options: " + ", ".join(["kind", *options])
