@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import built, deckgen, import_apkg
 
-from deckgen import package
+from deckgen import package, plotspec
 from deckgen.build import load
 
 REPO = Path(__file__).parent.parent
@@ -63,6 +63,12 @@ def test_shipped_deck_builds_and_imports_every_card(
     assert result.exit_code == 0, result.output
     import_apkg(collection, tmp_path / "build/ml-interview-prep.apkg")
     assert collection.note_count() == len(deck.notes) >= 40
+    # every kind of plot is used, and every plot reaches Anki's media in both modes
+    assert {plot.kind for plot in deck.plots} == set(plotspec.OPTIONS)
+    media = Path(collection.media.dir())
+    for plot in deck.plots:
+        assert (media / plot.media_name()).is_file(), plot.loc
+        assert (media / plot.media_name(night=True)).is_file(), plot.loc
     assert (REPO / "cards/deckgen.lock").read_text() == (
         tmp_path / "cards/deckgen.lock"
     ).read_text()

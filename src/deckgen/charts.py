@@ -5,6 +5,7 @@ Everything random is drawn from NumPy generators seeded by the plot's `seed` opt
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,9 +17,15 @@ import mpmath
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from deckgen import symbolic
-from deckgen.plotspec import Plot, distribution_claim, plain
+from deckgen.plotspec import Plot, distribution_claim
+
+
+class DrawError(Exception):
+    """The plot cannot be drawn as declared; the message says why."""
+
 
 WIDTH = 3.4  # inches: one column of the A4 landscape cheatsheet, less a margin
 HEIGHT = 2.1
@@ -38,26 +45,55 @@ class Theme:
     def rc(self) -> dict[str, Any]:
         """Matplotlib settings: the one style every deckgen plot shares."""
         return {
-            "font.family": "DejaVu Sans", "font.size": 7.5, "axes.titlesize": 7.5,
-            "axes.labelsize": 7.5, "xtick.labelsize": 6.5, "ytick.labelsize": 6.5,
-            "legend.fontsize": 6.5, "legend.frameon": False, "axes.linewidth": 0.6,
-            "lines.linewidth": 1.3, "xtick.major.width": 0.6, "ytick.major.width": 0.6,
-            "axes.spines.top": False, "axes.spines.right": False,
-            "text.color": self.ink, "axes.labelcolor": self.ink, "axes.edgecolor": self.ink,
-            "xtick.color": self.ink, "ytick.color": self.ink, "axes.titlecolor": self.ink,
-            "figure.facecolor": self.background, "axes.facecolor": self.background,
-            "savefig.facecolor": self.background, "savefig.edgecolor": self.background,
-            "svg.fonttype": "none", "svg.hashsalt": "deckgen", "mathtext.fontset": "dejavusans",
+            "font.family": "DejaVu Sans",
+            "font.size": 7.5,
+            "axes.titlesize": 7.5,
+            "axes.labelsize": 7.5,
+            "xtick.labelsize": 6.5,
+            "ytick.labelsize": 6.5,
+            "legend.fontsize": 6.5,
+            "legend.frameon": False,
+            "axes.linewidth": 0.6,
+            "lines.linewidth": 1.3,
+            "xtick.major.width": 0.6,
+            "ytick.major.width": 0.6,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "text.color": self.ink,
+            "axes.labelcolor": self.ink,
+            "axes.edgecolor": self.ink,
+            "xtick.color": self.ink,
+            "ytick.color": self.ink,
+            "axes.titlecolor": self.ink,
+            "figure.facecolor": self.background,
+            "axes.facecolor": self.background,
+            "savefig.facecolor": self.background,
+            "savefig.edgecolor": self.background,
+            "svg.fonttype": "none",
+            "svg.hashsalt": "deckgen",
+            "mathtext.fontset": "dejavusans",
             "axes.unicode_minus": True,
-        }  # fmt: skip
+        }
 
 
 # Okabe-Ito colours, distinguishable with every common colour-vision deficiency.
-DAY = Theme("day", "#222222", "#8c8c8c", "#ffffff",
-            ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"), "#D55E00")  # fmt: skip
+DAY = Theme(
+    "day",
+    "#222222",
+    "#8c8c8c",
+    "#ffffff",
+    ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"),
+    "#D55E00",
+)
 # Lighter blue and green so lines stand out on Anki's dark card; transparent to match it.
-NIGHT = Theme("night", "#e8e6e1", "#8f8f8f", "none",
-              ("#56B4E9", "#FF8A3D", "#3CCB9A", "#E69AC8", "#F0C040", "#A8D8F5"), "#FF8A3D")  # fmt: skip
+NIGHT = Theme(
+    "night",
+    "#e8e6e1",
+    "#8f8f8f",
+    "none",
+    ("#56B4E9", "#FF8A3D", "#3CCB9A", "#E69AC8", "#F0C040", "#A8D8F5"),
+    "#FF8A3D",
+)
 
 
 def draw(plot: Plot, theme: Theme) -> Figure:
@@ -71,7 +107,9 @@ def _figure(
     """A figure one column wide with `count` axes, `cols` per row when there are several."""
     cols = 1 if count == 1 else cols
     rows = math.ceil(count / cols)
-    figure = Figure(figsize=(WIDTH, height if rows == 1 else 1.3 * rows + 0.25), layout="constrained")
+    figure = Figure(
+        figsize=(WIDTH, height if rows == 1 else 1.3 * rows + 0.25), layout="constrained"
+    )
     axes = list(figure.subplots(rows, cols, squeeze=False).ravel())
     for extra in axes[count:]:
         extra.set_visible(False)
@@ -91,6 +129,15 @@ def _curves(plot: Plot) -> list[tuple[str, symbolic.Curve]]:
     return curves
 
 
+def _values(curve: symbolic.Curve, xs: Any, label: str) -> list[float]:
+    """The formula at every x; a value no probability can have stops the drawing."""
+    values = [curve.at(x) for x in xs]
+    for x, value in zip(xs, values, strict=True):
+        if not (math.isfinite(value) and value >= 0):
+            raise DrawError(f"at {label} the formula gives {value:g} for x = {x:g}")
+    return values
+
+
 def _number(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
@@ -107,21 +154,26 @@ def _distribution(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
         color = theme.palette[index]
         if plot.kind == "pmf":
             shift, width = (0.0, 0.8) if panels else _dodge(index, len(curves))
-            ax.bar(xs + shift, [curve.at(x) for x in xs], width, color=color, label=label)
+            ax.bar(xs + shift, _values(curve, xs, label), width, color=color, label=label)
         elif discrete:  # a cdf of a pmf: a staircase
-            ax.step(xs, np.cumsum([curve.at(x) for x in xs]) + _below(curve, xs[0]), where="post",
-                    color=color, label=label)  # fmt: skip
+            ax.step(
+                xs,
+                np.cumsum(_values(curve, xs, label)) + _below(curve, xs[0]),
+                where="post",
+                color=color,
+                label=label,
+            )
         elif plot.kind == "cdf":
             ax.plot(xs, _integral(curve, xs), color=color, label=label)
         else:
-            density = [curve.at(x) for x in xs]
+            density = _values(curve, xs, label)
             ax.plot(xs, density, color=color, label=label)
             if settings["bands"] and (panels or index == 0):
                 _bands(ax, curve, xs, density, color, theme)
     for index, ax in enumerate(axes):  # after every series: limits fit them all
         _label_axes(ax, plot.kind, var, curves[index][0] if panels else None, discrete)
-    if not panels and len(curves) > 1:
-        axes[0].legend()
+    if not panels and len(curves) > 1:  # above the axes: never on top of a bar or a curve
+        axes[0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(curves), 3))
     elif not panels and not settings.get("bands"):
         axes[0].set_title(curves[0][0])
     return figure
@@ -138,7 +190,7 @@ def _label_axes(ax: Axes, kind: str, var: str, title: str | None, discrete: bool
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     if discrete:
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         ax.set_title(title)
 
@@ -192,7 +244,7 @@ def _integral(curve: symbolic.Curve, xs: Any) -> list[float]:
     start = max(curve.low, -mpmath.inf)
     total = float(mpmath.quad(curve.function, [start, xs[0]])) if xs[0] > curve.low else 0.0
     values = [total]
-    for a, b in zip(xs[:-1], xs[1:], strict=True):
+    for a, b in itertools.pairwise(xs):
         lo, hi = max(a, curve.low), min(b, curve.high)
         if lo < hi:
             total += float(mpmath.quad(curve.function, [lo, hi]))
@@ -200,8 +252,9 @@ def _integral(curve: symbolic.Curve, xs: Any) -> list[float]:
     return values
 
 
-def _bands(ax: Axes, curve: symbolic.Curve, xs: Any, density: list[float], color: str,
-           theme: Theme) -> None:  # fmt: skip
+def _bands(
+    ax: Axes, curve: symbolic.Curve, xs: Any, density: list[float], color: str, theme: Theme
+) -> None:
     """Shade mean ± 1, 2, 3 SD and mark each band's probability, integrated from the formula."""
     assert curve.mean is not None and curve.variance is not None
     mean, sd = curve.mean, math.sqrt(curve.variance)
@@ -212,11 +265,27 @@ def _bands(ax: Axes, curve: symbolic.Curve, xs: Any, density: list[float], color
         ax.fill_between(xs[inside], np.array(density)[inside], color=color, alpha=alpha, lw=0)
         mass = float(mpmath.quad(curve.function, [max(low, curve.low), min(high, curve.high)]))
         y = height * peak
-        ax.annotate("", (low, y), (high, y), arrowprops={"arrowstyle": "<->", "color": theme.ink,
-                                                         "lw": 0.6, "shrinkA": 0, "shrinkB": 0})  # fmt: skip
+        ax.annotate(
+            "",
+            (low, y),
+            (high, y),
+            arrowprops={
+                "arrowstyle": "<->",
+                "color": theme.ink,
+                "lw": 0.6,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+        )
         ax.text(mean, y, f"{100 * mass:.1f}%", ha="center", va="bottom", fontsize=6.5)
     ticks = [mean + k * sd for k in range(-3, 4)]
-    ax.set_xticks(ticks, ["μ" if k == 0 else f"μ{'+' if k > 0 else '−'}{abs(k) if abs(k) > 1 else ''}σ" for k in range(-3, 4)])
+    ax.set_xticks(
+        ticks,
+        [
+            "μ" if k == 0 else f"μ{'+' if k > 0 else '−'}{abs(k) if abs(k) > 1 else ''}σ"
+            for k in range(-3, 4)
+        ],
+    )
     ax.tick_params(axis="x", labelsize=6)
 
 
@@ -291,8 +360,14 @@ def _clt(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
     for ax, n in zip(axes, sizes, strict=True):
         means = rng.exponential(1.0, size=(settings["samples"], n)).mean(axis=1)
         high = 1 + 4.5 / math.sqrt(n) if n > 1 else 6.0
-        ax.hist(means, bins=np.linspace(0, high, 40), density=True, color=theme.palette[0],
-                alpha=0.75, lw=0)  # fmt: skip
+        ax.hist(
+            means,
+            bins=list(np.linspace(0, high, 40)),
+            density=True,
+            color=theme.palette[0],
+            alpha=0.75,
+            lw=0,
+        )
         xs = np.linspace(0, high, 300)
         ax.plot(xs, [NormalDist(1, 1 / math.sqrt(n)).pdf(x) for x in xs], color=theme.palette[1])
         ax.set_title(f"n = {n}")
@@ -335,8 +410,13 @@ def _roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
         tpr = [1 - z.cdf(t - d) for t in thresholds]
         auc = z.cdf(d / math.sqrt(2))
         ax.plot(fpr, tpr, color=theme.palette[index], label=f"d′ = {d:g}, AUC = {auc:.2f}")
-    ax.set(xlabel="false positive rate (1 − specificity)", ylabel="true positive rate (recall)",
-           xlim=(0, 1), ylim=(0, 1.01), aspect="equal")  # fmt: skip
+    ax.set(
+        xlabel="false positive rate (1 − specificity)",
+        ylabel="true positive rate (recall)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        aspect="equal",
+    )
     ax.legend(loc="lower right")
     return figure
 
@@ -368,9 +448,12 @@ def _activation(name: str, slope: float) -> tuple[Callable[[Any], Any], Callable
         "sigmoid": (sigmoid, lambda x: sigmoid(x) * (1 - sigmoid(x)), "sigmoid σ(x)"),
         "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2, "tanh(x)"),
         "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float), "ReLU max(0, x)"),
-        "leaky-relu": (lambda x: np.where(x > 0, x, slope * x),
-                       lambda x: np.where(x > 0, 1.0, slope), f"leaky ReLU, slope {slope:g}"),
-    }  # fmt: skip
+        "leaky-relu": (
+            lambda x: np.where(x > 0, x, slope * x),
+            lambda x: np.where(x > 0, 1.0, slope),
+            f"leaky ReLU, slope {slope:g}",
+        ),
+    }
     return table[name]
 
 
@@ -384,16 +467,29 @@ def _bias_variance(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure
     ax.semilogy(degrees, valid, "o-", ms=2.5, color=theme.palette[1], label="validation error")
     ax.axhline(settings["noise"] ** 2, color=theme.muted, ls=":", lw=0.8, label="noise variance")
     best = int(np.argmin(valid))
-    ax.annotate(f"best: degree {degrees[best]}", (degrees[best], valid[best]), (0, 9),
-                textcoords="offset points", ha="center", fontsize=6.5,
-                arrowprops={"arrowstyle": "-", "color": theme.muted, "lw": 0.6})  # fmt: skip
+    ax.annotate(
+        f"best: degree {degrees[best]}",
+        (degrees[best], valid[best]),
+        (0, 14),
+        textcoords="offset points",
+        ha="center",
+        fontsize=6.5,
+        arrowprops={"arrowstyle": "-", "color": theme.muted, "lw": 0.6},
+    )
     # room above the curves for the legend, and below them for the two regimes
     ax.set_ylim(min(train) / 5, max(valid) * 40)
     ax.text(0.02, 0.03, "← high bias", transform=ax.transAxes, fontsize=6.5, color=theme.muted)
-    ax.text(0.98, 0.03, "high variance →", transform=ax.transAxes, fontsize=6.5, ha="right",
-            color=theme.muted)  # fmt: skip
+    ax.text(
+        0.98,
+        0.03,
+        "high variance →",
+        transform=ax.transAxes,
+        fontsize=6.5,
+        ha="right",
+        color=theme.muted,
+    )
     ax.set(xlabel="model complexity (polynomial degree)", ylabel="mean squared error")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", ncols=2)
     return figure
 

@@ -96,7 +96,9 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
     front, back = card.front, card.back
     side = {
         "title": render(card.title, card.loc, cards_dir, "print"),
-        "front": render(front.text, front.loc, cards_dir, "print", cloze=cloze, plot_svgs=plot_svgs),
+        "front": render(
+            front.text, front.loc, cards_dir, "print", cloze=cloze, plot_svgs=plot_svgs
+        ),
         "back": render(back.text, back.loc, cards_dir, "print", plot_svgs=plot_svgs),
     }
     return Entry(

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deckgen.errors import Problem, raise_if_any
 from deckgen.plotspec import Plot
@@ -19,6 +20,10 @@ from deckgen.plotspec import Plot
 log = logging.getLogger(__name__)
 
 ANKI_DPI = 280  # twice the 140 px/inch a card shows a plot at: sharp on high-density screens
+
+
+class Undrawable(Exception):
+    """The plot's formula gives no drawable numbers at the declared parameters."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def render(plots: Iterable[Plot], cache_dir: Path) -> Figures:
         if figure is None:
             try:
                 figure = _draw(plot)
-            except ArithmeticError as err:  # the formula's numbers overflow at these parameters
+            except Undrawable as err:
                 problems.append(Problem(plot.loc, f"cannot draw this {plot.kind} plot: {err}"))
                 continue
             _store(folder, plot.key, figure)
@@ -85,11 +90,19 @@ def _store(folder: Path, key: str, figure: Figure) -> None:
 
 
 def _draw(plot: Plot) -> Figure:
-    import matplotlib  # slow to import: only when a plot must be drawn
+    import matplotlib  # slow to import (and SymPy with charts): only when a plot must be drawn
 
     from deckgen import charts
+    from deckgen.symbolic import CheckError
 
     log.info("drawing the %s plot at %s", plot.kind, plot.loc)
+    try:
+        return _draw_both(plot, matplotlib, charts)
+    except (charts.DrawError, CheckError, ArithmeticError) as err:
+        raise Undrawable(str(err)) from None
+
+
+def _draw_both(plot: Plot, matplotlib: Any, charts: Any) -> Figure:
     with matplotlib.rc_context(charts.DAY.rc()):
         day = charts.draw(plot, charts.DAY)
         svg = _save(day, "svg", metadata={"Date": None})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,30 +33,50 @@ BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "binomial": (
         r"P(X = k) = \binom{n}{k} p^k (1-p)^{n-k}, \qquad k = 0, 1, \dots, n",
-        (r"where n \in \mathbb{Z}_{>0}, p \in [0, 1]", "pmf k: P(X = k)", "mean: np",
-         "variance: np(1-p)"),
-    ),  # fmt: skip
+        (
+            r"where n \in \mathbb{Z}_{>0}, p \in [0, 1]",
+            "pmf k: P(X = k)",
+            "mean: np",
+            "variance: np(1-p)",
+        ),
+    ),
     "geometric": (
         r"P(X = k) = (1-p)^{k-1} p, \qquad k = 1, 2, \dots",
-        (r"where p \in (0, 1]", "pmf k: P(X = k)", r"mean: \frac{1}{p}",
-         r"variance: \frac{1-p}{p^2}"),
-    ),  # fmt: skip
+        (
+            r"where p \in (0, 1]",
+            "pmf k: P(X = k)",
+            r"mean: \frac{1}{p}",
+            r"variance: \frac{1-p}{p^2}",
+        ),
+    ),
     "normal": (
         r"f(x) = \frac{1}{\sigma\sqrt{2\pi}} \exp\left(-\frac{(x-\mu)^2}{2\sigma^2}\right), "
         r"\qquad x \in \mathbb{R}",
-        (r"where \mu \in \mathbb{R}, \sigma > 0", "pdf x: f(x)", r"mean: \mu",
-         r"variance: \sigma^2"),
-    ),  # fmt: skip
+        (
+            r"where \mu \in \mathbb{R}, \sigma > 0",
+            "pdf x: f(x)",
+            r"mean: \mu",
+            r"variance: \sigma^2",
+        ),
+    ),
     "exponential": (
         r"f(x) = \lambda e^{-\lambda x}, \qquad x \ge 0",
-        (r"where \lambda > 0", "pdf x: f(x)", r"mean: \frac{1}{\lambda}",
-         r"variance: \frac{1}{\lambda^2}"),
-    ),  # fmt: skip
+        (
+            r"where \lambda > 0",
+            "pdf x: f(x)",
+            r"mean: \frac{1}{\lambda}",
+            r"variance: \frac{1}{\lambda^2}",
+        ),
+    ),
     "uniform": (
         r"f(x) = \frac{1}{b - a}, \qquad a \le x \le b",
-        (r"where a \in \mathbb{R}, b > a", "pdf x: f(x)", r"mean: \frac{a + b}{2}",
-         r"variance: \frac{(b - a)^2}{12}"),
-    ),  # fmt: skip
+        (
+            r"where a \in \mathbb{R}, b > a",
+            "pdf x: f(x)",
+            r"mean: \frac{a + b}{2}",
+            r"variance: \frac{(b - a)^2}{12}",
+        ),
+    ),
 }
 BUILTIN_LOC = SourceLoc(Path("<deckgen built-in>"), 1)
 
@@ -67,8 +88,13 @@ class _Bad(Exception):
 Check = Callable[[Any], Any]
 
 
-def number(low: float | None = None, high: float | None = None, *, integer: bool = False,
-           low_open: bool = False) -> Check:  # fmt: skip
+def number(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    integer: bool = False,
+    low_open: bool = False,
+) -> Check:
     """Accept one number within bounds (an integer if asked)."""
 
     def check(value: Any) -> Any:
@@ -136,25 +162,41 @@ DISTRIBUTION_KINDS = ("pmf", "pdf", "cdf")
 # kind -> option -> (check, default); a default of None means the option is optional
 OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     "pmf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None)},
-    "pdf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None),
-            "bands": (flag, False)},  # fmt: skip
+    "pdf": {
+        "layout": (choice("overlay", "panels"), "overlay"),
+        "range": (interval(), None),
+        "bands": (flag, False),
+    },
     "cdf": {"layout": (choice("overlay", "panels"), "overlay"), "range": (interval(), None)},
-    "long-tail": {"tail": (choice("lognormal", "pareto"), "lognormal"),
-                  "shape": (number(0.2, 10, low_open=True), None)},  # fmt: skip
-    "clt": {"sizes": (listing(number(1, 1000, integer=True)), [1, 2, 5, 30]),
-            "samples": (number(100, 100_000, integer=True), 20_000), "seed": (SEED, 0)},  # fmt: skip
-    "ci-coverage": {"intervals": (number(10, 300, integer=True), 100),
-                    "level": (number(0.5, 0.999, low_open=True), 0.95),
-                    "n": (number(2, 10_000, integer=True), 25), "seed": (SEED, 0)},  # fmt: skip
+    "long-tail": {
+        "tail": (choice("lognormal", "pareto"), "lognormal"),
+        "shape": (number(0.2, 10, low_open=True), None),
+    },
+    "clt": {
+        "sizes": (listing(number(1, 1000, integer=True)), [1, 2, 5, 30]),
+        "samples": (number(100, 100_000, integer=True), 20_000),
+        "seed": (SEED, 0),
+    },
+    "ci-coverage": {
+        "intervals": (number(10, 300, integer=True), 100),
+        "level": (number(0.5, 0.999, low_open=True), 0.95),
+        "n": (number(2, 10_000, integer=True), 25),
+        "seed": (SEED, 0),
+    },
     "roc": {"separation": (listing(number(0, 6)), [0.5, 1, 2])},
-    "activations": {"functions": (listing(choice(*ACTIVATIONS), 4), list(ACTIVATIONS)),
-                    "slope": (number(0, 0.5, low_open=True), 0.1),
-                    "range": (interval(-50, 50), [-4, 4]),
-                    "derivatives": (flag, False)},  # fmt: skip
-    "bias-variance": {"degrees": (interval(0, 15), [0, 12]),
-                      "points": (number(5, 1000, integer=True), 30),
-                      "noise": (number(0, 5, low_open=True), 0.3),
-                      "repeats": (number(1, 500, integer=True), 100), "seed": (SEED, 0)},  # fmt: skip
+    "activations": {
+        "functions": (listing(choice(*ACTIVATIONS), 4), list(ACTIVATIONS)),
+        "slope": (number(0, 0.5, low_open=True), 0.1),
+        "range": (interval(-50, 50), [-4, 4]),
+        "derivatives": (flag, False),
+    },
+    "bias-variance": {
+        "degrees": (interval(0, 15), [0, 12]),
+        "points": (number(5, 1000, integer=True), 30),
+        "noise": (number(0, 5, low_open=True), 0.3),
+        "repeats": (number(1, 500, integer=True), 100),
+        "seed": (SEED, 0),
+    },
 }
 COMMON: dict[str, tuple[Check, Any]] = {"caption": (text, None)}
 
@@ -211,7 +253,9 @@ class Formula:
     lines: tuple[str, ...]
 
 
-def declare(source: str, loc: SourceLoc, formula: Formula | None) -> tuple[Plot | None, list[Problem]]:
+def declare(
+    source: str, loc: SourceLoc, formula: Formula | None
+) -> tuple[Plot | None, list[Problem]]:
     """Read a plot block (YAML, first line at `loc`); return the plot or what is wrong with it."""
     try:
         entries = _entries(source, loc)
@@ -235,9 +279,10 @@ def _entries(source: str, loc: SourceLoc) -> dict[str, tuple[Any, SourceLoc]]:
         values = yaml.safe_load(source)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = loc.at(mark.line) if mark is not None else loc
+        last = max(len(source.splitlines()) - 1, 0)  # "unexpected end" marks the line after
+        where = loc.at(min(mark.line, last)) if mark is not None else loc
         reason = getattr(err, "problem", None) or "not valid YAML"
-        hint = "; put text that contains ': ' or ' #' in quotes" if mark is not None else ""
+        hint = "; put text that contains ': ' in quotes" if "mapping values" in reason else ""
         raise _Located(where, f"plot block is not valid YAML: {reason}{hint}") from None
     if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
         raise _Located(loc, "plot block must be lines of `option: value`, starting with `kind:`")
@@ -258,23 +303,30 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def read(self, formula: Formula | None) -> Plot | None:
-        kind = self.entries.pop("kind", (None, self.loc))
-        if kind[0] not in OPTIONS:
-            known = ", ".join(OPTIONS)
-            message = f"plot needs a kind, one of {known}; got {_show(kind[0])}"
-            self.problems.append(Problem(kind[1], message))
+        kind, kind_loc = self.entries.pop("kind", (None, self.loc))
+        if kind not in OPTIONS:
+            message = f"plot needs a kind, one of {', '.join(OPTIONS)}; got {_show(kind)}"
+            self._problem(kind_loc, message)
             return None
-        options = {**COMMON, **OPTIONS[kind[0]]}
-        drawn = self._distribution(kind[0], formula) if kind[0] in DISTRIBUTION_KINDS else None
-        settings = {name: self._option(name, check, default) for name, (check, default) in
-                    options.items()}  # fmt: skip
+        lines = {name: where for name, (_, where) in self.entries.items()}
+        options = {**COMMON, **OPTIONS[kind]}
+        drawn = self._distribution(kind, formula) if kind in DISTRIBUTION_KINDS else None
+        if kind in DISTRIBUTION_KINDS and drawn is None:
+            return None  # the parameters cannot be checked without the formula
+        settings = {
+            name: self._option(name, check, default) for name, (check, default) in options.items()
+        }
         if drawn is not None:
-            settings["series"] = self._parameters(drawn, kind[1])
+            settings["series"] = self._parameters(drawn, kind_loc)
         for name, (_, where) in self.entries.items():
-            self._problem(where, f"'{name}' is not an option of a {kind[0]} plot ({_options(options)})")
+            self._problem(
+                where, f"'{name}' is not an option of a {kind} plot ({_options(options)})"
+            )
+        for name, message in _conflicts(kind, settings):
+            self._problem(lines.get(name, kind_loc), message)
         caption = settings.pop("caption") or ""
         latex = (drawn.latex, drawn.lines) if drawn else None
-        return Plot(kind[0], self.loc, json.dumps(settings, sort_keys=True), latex, caption)
+        return Plot(kind, self.loc, json.dumps(settings, sort_keys=True), latex, caption)
 
     def _option(self, name: str, check: Check, default: Any) -> Any:
         if name not in self.entries:
@@ -312,6 +364,11 @@ class _Reader:
             claim = " or ".join(f"`{k} x:`" for k in sorted(wanted))
             self._problem(self.loc, f"a {kind} plot draws a formula with a {claim} claim")
             return False
+        moments = {claim.kind for claim in spec.claims} >= {"mean", "variance"}
+        if "pdf" in kinds and not moments and "range" not in self.entries:
+            message = "give the plot a range: [from, to] (the formula claims no mean and variance)"
+            self._problem(self.loc, message)
+            return False
         return True
 
     def _parameters(self, formula: Formula, kind_loc: SourceLoc) -> list[dict[str, str]]:
@@ -323,8 +380,11 @@ class _Reader:
         given = {n: self.entries.pop(plain(n)) for n in names if plain(n) in self.entries}
         missing = [plain(n) for n in names if n not in given]
         if missing:
-            self._problem(kind_loc, f"plot needs a value for {', '.join(missing)}: "
-                          f"the formula's parameters are {', '.join(plain(n) for n in names)}")  # fmt: skip
+            self._problem(
+                kind_loc,
+                f"plot needs a value for {', '.join(missing)}: "
+                f"the formula's parameters are {', '.join(plain(n) for n in names)}",
+            )
             return []
         return self._series(spec, given)
 
@@ -333,15 +393,19 @@ class _Reader:
         count = max((len(values) for values in lists.values()), default=1)
         for name, values in lists.items():
             if len(values) not in (1, count) or count > MAX_SERIES:
-                self._problem(given[name][1], f"plot parameter '{plain(name)}' lists "
-                              f"{len(values)} values: give one, or {min(count, MAX_SERIES)} like the others")  # fmt: skip
+                self._problem(
+                    given[name][1],
+                    f"plot parameter '{plain(name)}' lists "
+                    f"{len(values)} values: give one, or {min(count, MAX_SERIES)} like the others",
+                )
                 return []
         series = [{n: v[i % len(v)] for n, v in lists.items()} for i in range(count)]
         checked = [self._in_domain(spec, one, given) for one in series]
         return [one for one in checked if one is not None]
 
-    def _in_domain(self, spec: Spec, values: dict[str, Any],
-                   given: dict[str, tuple[Any, SourceLoc]]) -> dict[str, str] | None:  # fmt: skip
+    def _in_domain(
+        self, spec: Spec, values: dict[str, Any], given: dict[str, tuple[Any, SourceLoc]]
+    ) -> dict[str, str] | None:
         exact: dict[str, Fraction] = {}
         for name, value in values.items():
             try:
@@ -355,6 +419,18 @@ class _Reader:
                 self._problem(given[name][1], f"plot parameter {reason}")
                 return None
         return {name: str(value) for name, value in exact.items()}
+
+
+def _conflicts(kind: str, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems between options that are each fine on their own: (option, message)."""
+    found = []
+    if kind == "long-tail" and settings["tail"] == "pareto" and (settings["shape"] or 3) <= 2:
+        # the plot compares with the normal of the same mean and SD: they must be finite
+        found.append(("shape", "a Pareto tail needs shape > 2 (a finite variance to compare)"))
+    if kind == "bias-variance" and settings["degrees"][1] > settings["points"] - 2:
+        most = settings["points"] - 2
+        found.append(("degrees", f"with {settings['points']} points, plot degree at most {most}"))
+    return found
 
 
 def _spec(formula: Formula) -> Spec | None:
@@ -388,10 +464,14 @@ def outside(domain: Domain, name: str, values: dict[str, Fraction]) -> str | Non
         return f"{shown} must be a whole number"
     low, high = _end(domain.lower, values), _end(domain.upper, values)
     if low is not None and (value < low or (domain.lower_open and value == low)):
-        return f"{shown} is out of range: the formula needs {plain(name)} {'>' if domain.lower_open else '≥'} {_show_fraction(low)}"
+        return f"{shown} is out of range: {_needs(name, '>' if domain.lower_open else '≥', low)}"
     if high is not None and (value > high or (domain.upper_open and value == high)):
-        return f"{shown} is out of range: the formula needs {plain(name)} {'<' if domain.upper_open else '≤'} {_show_fraction(high)}"
+        return f"{shown} is out of range: {_needs(name, '<' if domain.upper_open else '≤', high)}"
     return None
+
+
+def _needs(name: str, relation: str, bound: Fraction) -> str:
+    return f"the formula needs {plain(name)} {relation} {_show_fraction(bound)}"
 
 
 def _end(bound: Expr | None, values: dict[str, Fraction]) -> Fraction | None:
@@ -405,18 +485,15 @@ def _end(bound: Expr | None, values: dict[str, Fraction]) -> Fraction | None:
     if isinstance(bound, Neg):
         inner = _end(bound.operand, values)
         return None if inner is None else -inner
-    parts = [_end(p, values) for p in _parts(bound)]
-    if not parts or any(p is None for p in parts):
+    parts = [_end(part, values) for part in _parts(bound)]
+    known = [part for part in parts if part is not None]
+    if not parts or len(known) < len(parts):
         return None
     if isinstance(bound, Add):
-        return sum(parts, Fraction(0))  # type: ignore[arg-type]
+        return sum(known, Fraction(0))
     if isinstance(bound, Mul):
-        product = Fraction(1)
-        for part in parts:
-            product *= part  # type: ignore[operator]
-        return product
-    assert isinstance(bound, Div)
-    return None if parts[1] == 0 else parts[0] / parts[1]  # type: ignore[operator]
+        return math.prod(known, start=Fraction(1))
+    return None if known[1] == 0 else known[0] / known[1]  # a Div: the only kind left
 
 
 def _parts(bound: Expr) -> tuple[Expr, ...]:

@@ -6,11 +6,11 @@ Runs inside a worker process (see verify.py), which a hard time limit can kill.
 from __future__ import annotations
 
 import random
-from fractions import Fraction
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -39,6 +39,7 @@ DISTRIBUTION_POINTS = 4  # sums and integrals are slower: fewer points
 MAX_EXPONENT = 4096
 MAX_FACTORIAL = 2000
 EXTREME_SECONDS = 2  # SymPy's maximum of a one-variable formula, part of a max/min check
+UNDEFINED_TRIES = 4  # points drawn per point needed, when some land where a side is undefined
 PROOF_SECONDS = 0.3  # per claim; proofs SymPy finds at all, it finds fast
 _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
@@ -545,15 +546,26 @@ def _spot_check(env: Env, form: _Form, claim: Claim, rng: random.Random) -> tupl
     """Compare both sides at random points; return a failure message (or "") and exactness."""
     needed = (form.left.free_symbols | form.right.free_symbols) - {sympy.Symbol("X")}
     count = DISTRIBUTION_POINTS if claim.kind in ("pmf", "pdf", "mean", "variance") else POINTS
-    exact = True
+    exact, checked = True, 0
     general_left, general_right = form.left, form.right
-    for point in points(env, needed, rng, count if needed else 1):
+    wanted = count if needed else 1
+    # a point where a side is undefined (sigma = 0 in a correlation) says nothing: draw another
+    for point in points(env, needed, rng, wanted * UNDEFINED_TRIES):
         sides = evaluate(_at(general_left, point)), evaluate(_at(general_right, point))
         left, right = map(evaluate, _fill_families(sides, env, point, rng))
+        if _undefined(left) or _undefined(right):
+            continue
         exact = exact and not needed and _is_exact(left) and _is_exact(right)
         if not holds(left, form.relation, right, form.digits):
             return _failure(claim, form, point, left, right), False
-    return "", exact
+        checked += 1
+        if checked == wanted:
+            return "", exact
+    raise CheckError(f"{show(form.left)} is undefined at every point tried")
+
+
+def _undefined(value: sympy.Expr) -> bool:
+    return bool(value.has(sympy.nan, sympy.zoo))
 
 
 def _at(expr: sympy.Expr, point: dict[Any, Any]) -> sympy.Expr:
@@ -636,15 +648,18 @@ class Curve:
 def curve(spec: Spec, values: dict[str, Fraction]) -> Curve:
     """Fix the formula's parameters and compile its pmf or pdf for plotting (no code generation)."""
     env = Env(spec)
-    point = {env.symbol(name): sympy.Rational(v.numerator, v.denominator) for name, v in values.items()}
+    point = {
+        env.symbol(name): sympy.Rational(v.numerator, v.denominator) for name, v in values.items()
+    }
     claim = next(claim for claim in spec.claims if claim.kind in ("pmf", "pdf"))
     assert claim.subject is not None and claim.var is not None
     var = env.symbol(claim.var)
     body = env.convert(claim.subject).xreplace(point)
     low, high = (float(end.xreplace(point)) for end in env.bounds(claim.var, None, None))
     moments = {c.kind: c.value for c in spec.claims if c.kind in ("mean", "variance")}
-    mean, variance = (
-        float(env.convert(moments[kind]).xreplace(point)) if moments.get(kind) else None
-        for kind in ("mean", "variance")
-    )
+    mean, variance = (_moment(env, moments.get(kind), point) for kind in ("mean", "variance"))
     return Curve(claim.kind == "pmf", _mp(body, var), low, high, mean, variance)
+
+
+def _moment(env: Env, value: Expr | None, point: dict[Any, Any]) -> float | None:
+    return None if value is None else float(env.convert(value).xreplace(point))

@@ -1,0 +1,276 @@
+"""Plots: declared in cards, checked with path:line errors, drawn by Matplotlib, cached, stable."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, deckgen, import_apkg
+
+from deckgen import plots, symbolic
+from deckgen.build import load
+from deckgen.errors import SourceErrors, SourceLoc
+from deckgen.plotspec import BUILTIN, BUILTIN_LOC, Formula, Plot, declare
+
+LOC = SourceLoc(Path("cards/plots.md"), 20)  # the block's first line
+
+# kind, block, text the drawing must show (SVG text stays text: selectable in the PDF)
+KINDS = [
+    ("pmf", "kind: pmf\ndistribution: poisson\nlambda: [1, 4, 10]", "λ = 10"),
+    (
+        "pmf",
+        "kind: pmf\ndistribution: binomial\nn: 20\np: [0.2, 0.8]\nlayout: panels",
+        "n = 20, p = 0.8",
+    ),
+    ("pmf", "kind: pmf\ndistribution: geometric\np: 0.3", "p = 0.3"),
+    ("pdf", "kind: pdf\ndistribution: normal\nmu: 0\nsigma: 1\nbands: true", "95.4%"),
+    ("pdf", "kind: pdf\ndistribution: exponential\nlambda: [0.5, 2]", "λ = 0.5"),
+    ("pdf", "kind: pdf\ndistribution: uniform\na: 0\nb: 0.5", "a = 0, b = 0.5"),
+    ("cdf", "kind: cdf\ndistribution: normal\nmu: 1\nsigma: [1, 2]", "P(X ≤ x)"),
+    ("cdf", "kind: cdf\ndistribution: poisson\nlambda: 3", "P(X ≤ k)"),
+    ("long-tail", "kind: long-tail\ntail: pareto\nshape: 3", "Pareto, α = 3"),
+    ("clt", "kind: clt\nsizes: [1, 30]\nsamples: 2000", "n = 30"),
+    ("ci-coverage", "kind: ci-coverage\nseed: 7", "5 of 100 95% intervals miss μ"),
+    ("roc", "kind: roc\nseparation: [0, 1]", "AUC = 0.76"),
+    ("activations", "kind: activations\nderivatives: true", "leaky ReLU, slope 0.1"),
+    ("bias-variance", "kind: bias-variance\nrepeats: 5", "best: degree"),
+]
+
+
+def plot_of(block: str, formula: Formula | None = None) -> Plot:
+    plot, problems = declare(block, LOC, formula)
+    assert not problems, problems
+    assert plot is not None
+    return plot
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg.decode())
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize(("kind", "block", "shown"), KINDS, ids=[k[1][6:30] for k in KINDS])
+def test_every_kind_draws_svg_with_text_and_two_pngs(
+    tmp_path: Path, kind: str, block: str, shown: str
+) -> None:
+    plot = plot_of(block)
+    assert plot.kind == kind
+    figure = plots.render([plot], tmp_path)[plot]
+    assert shown in " ".join(svg_texts(figure.svg))
+    width, _ = png_size(figure.png)
+    assert width == round(3.4 * plots.ANKI_DPI)  # one column wide, at twice screen density
+    assert png_size(figure.png_night) == png_size(figure.png)
+    assert figure.png_night != figure.png  # drawn in the night colours, not a copy
+
+
+BAD = [
+    ("kind: histogram", 0, "plot needs a kind, one of pmf, pdf"),
+    ("distribution: poisson\nlambda: 2", 0, "plot needs a kind"),
+    ("kind: pmf\nlambda: 2", 0, "a pmf plot needs a distribution"),
+    ("kind: pmf\ndistribution: zipf", 1, "a pmf plot needs a distribution"),
+    ("kind: pmf\ndistribution: normal\nmu: 0\nsigma: 1", 0, "draws a formula with a `pmf x:`"),
+    ("kind: pmf\ndistribution: poisson", 0, "plot needs a value for lambda"),
+    (
+        "kind: pmf\ndistribution: poisson\nlambda: -1",
+        2,
+        "lambda = -1 is out of range: the formula needs lambda > 0",
+    ),
+    (
+        "kind: pmf\ndistribution: binomial\nn: 10\np: [0.5, 1.5]",
+        3,
+        "p = 1.5 is out of range: the formula needs p ≤ 1",
+    ),
+    ("kind: pmf\ndistribution: binomial\nn: 2.5\np: 0.5", 2, "n = 2.5 must be a whole number"),
+    (
+        "kind: pdf\ndistribution: uniform\na: 2\nb: 1",
+        3,
+        "b = 1 is out of range: the formula needs b > 2",
+    ),
+    ("kind: pmf\ndistribution: poisson\nlambda: 1000000000", 2, "too large to plot"),
+    ("kind: pmf\ndistribution: poisson\nlambda: yes", 2, "must be a number"),
+    ("kind: pmf\ndistribution: binomial\nn: [5, 10]\np: [0.1, 0.2, 0.3]", 2, "lists 2 values"),
+    (
+        "kind: pmf\ndistribution: poisson\nlambda: 1\ncolour: red",
+        3,
+        "'colour' is not an option of a pmf plot",
+    ),
+    ("kind: roc\nseparation: -1", 1, "plot option 'separation' must be ≥ 0"),
+    ("kind: ci-coverage\nlevel: 1.5", 1, "plot option 'level' must be ≤ 0.999"),
+    ("kind: clt\nsizes: [1, 2, 3, 4, 5, 6, 7]", 1, "must list 1 to 6 values"),
+    ("kind: activations\nfunctions: [relu, swish]", 1, "must be one of sigmoid, tanh"),
+    ("kind: roc\nkind: pmf", 1, "plot option 'kind' is given twice"),
+    ("kind: roc\ncaption: a: b", 1, "put text that contains ': ' in quotes"),
+    ("kind: roc\n\tseparation: 1", 1, "not valid YAML: found character '\\t'"),
+    ("kind: roc\nseparation: [1, 2", 1, "not valid YAML: expected ',' or ']'"),
+    ("- kind: roc", 0, "lines of `option: value`"),
+    ("kind: long-tail\ntail: pareto\nshape: 1.5", 2, "a Pareto tail needs shape > 2"),
+    ("kind: bias-variance\npoints: 10\ndegrees: [0, 12]", 2, "degree at most 8"),
+]
+
+
+@pytest.mark.parametrize(("block", "line", "message"), BAD, ids=[b[2][:40] for b in BAD])
+def test_bad_plot_blocks_are_reported_at_their_line(block: str, line: int, message: str) -> None:
+    plot, problems = declare(block, LOC, None)
+    assert plot is None
+    assert [str(p.loc) for p in problems] == [f"cards/plots.md:{LOC.line + line}"]
+    assert message in problems[0].message
+
+
+POISSON = Formula(BUILTIN["poisson"][0], BUILTIN["poisson"][1])
+
+
+def test_plot_under_a_verified_formula_draws_that_formula() -> None:
+    # the formula's own where line decides what is in range, and its pmf is what gets drawn
+    typo = Formula(
+        r"P(X = k) = \frac{\lambda^k e^{-2\lambda}}{k!}, \qquad k = 0, 1, \dots",
+        ("where \\lambda > 0", "pmf k: P(X = k)"),
+    )
+    plot = plot_of("kind: pmf\nlambda: 1", typo)
+    assert plot.formula == (typo.latex, typo.lines)
+    curve = symbolic.curve(plot.spec(), {"\\lambda": Fraction(1)})
+    assert curve.at(0) == pytest.approx(0.1353352832)  # e^-2, not the e^-1 of a Poisson
+    _, problems = declare("kind: pmf\nlambda: 0", LOC, typo)
+    assert "the formula needs lambda > 0" in problems[0].message
+    _, problems = declare("kind: pmf\nmu: 1", LOC, typo)
+    assert "plot needs a value for lambda: the formula's parameters are lambda" in str(problems)
+    _, problems = declare("kind: pmf\ndistribution: poisson\nlambda: 1", LOC, POISSON)
+    assert "this plot draws the formula above it" in problems[0].message
+
+
+def test_bands_show_probabilities_integrated_from_the_formula(tmp_path: Path) -> None:
+    plot = plot_of("kind: pdf\ndistribution: normal\nmu: 3\nsigma: 2\nbands: true")
+    texts = svg_texts(plots.render([plot], tmp_path)[plot].svg)
+    assert {"68.3%", "95.4%", "99.7%"} <= set(texts)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_built_in_distributions_pass_verification(name: str) -> None:
+    spec = plot_of(f"kind: cdf\ndistribution: {name}\n" + _parameters(name)).spec()
+    for index, claim in enumerate(spec.claims):
+        outcome = symbolic.check(spec, index, seed=1)
+        assert outcome.status in ("proved", "numeric"), (claim.text, outcome.message)
+
+
+def _parameters(name: str) -> str:
+    return {
+        "poisson": "lambda: 2",
+        "binomial": "n: 5\np: 0.5",
+        "geometric": "p: 0.5",
+        "normal": "mu: 0\nsigma: 1",
+        "exponential": "lambda: 1",
+        "uniform": "a: 0\nb: 1",
+    }[name]
+
+
+def test_two_renders_give_identical_bytes(tmp_path: Path) -> None:
+    blocks = [KINDS[0][1], KINDS[3][1], KINDS[9][1], KINDS[10][1], KINDS[13][1]]
+    chosen = [plot_of(block) for block in blocks]
+    first = plots.render(chosen, tmp_path / "one")
+    second = plots.render(chosen, tmp_path / "two")
+    assert first.drawn == second.drawn == len(chosen)
+    assert first.by_key == second.by_key
+    for figure in first.by_key.values():
+        assert b"<dc:date>" not in figure.svg  # no build date in the file
+
+
+@pytest.fixture
+def plot_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(FIXTURES / "plots", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_second_build_redraws_nothing_and_an_edit_redraws_one(plot_project: Path) -> None:
+    first = deckgen("build")
+    assert first.exit_code == 0, first.output
+    assert "3 plots (3 drawn)" in first.output
+    cache = sorted((plot_project / "build/.cache/plots").iterdir())
+    stamps = [path.stat().st_mtime_ns for path in cache]
+    outputs = {p.name: p.read_bytes() for p in (plot_project / "build").glob("plot-test-deck.*")}
+
+    second = deckgen("build")
+    assert "3 plots (0 drawn)" in second.output
+    assert [path.stat().st_mtime_ns for path in cache] == stamps
+    assert outputs == {
+        p.name: p.read_bytes() for p in (plot_project / "build").glob("plot-test-deck.*")
+    }
+
+    cards = plot_project / "cards/distributions.md"
+    cards.write_text(cards.read_text().replace("lambda: [1, 4]", "lambda: [1, 5]"))
+    assert "3 plots (1 drawn)" in deckgen("build").output
+
+
+def test_bad_plot_fails_the_build_naming_the_line(plot_project: Path) -> None:
+    assert deckgen("build").exit_code == 0
+    before = (plot_project / "build/plot-test-deck.apkg").read_bytes()
+    cards = plot_project / "cards/distributions.md"
+    text = cards.read_text()
+    line = text.splitlines().index("lambda: [1, 4]") + 1
+    cards.write_text(text.replace("lambda: [1, 4]", "lambda: [1, -4]"))
+    result = deckgen("build")
+    assert result.exit_code == 1
+    assert f"cards/distributions.md:{line}: plot parameter lambda = -4 is out of range" in (
+        result.output
+    )
+    assert (plot_project / "build/plot-test-deck.apkg").read_bytes() == before
+
+
+def test_anki_import_finds_every_plot_in_media(plot_project: Path, collection: Any) -> None:
+    assert deckgen("build").exit_code == 0
+    import_apkg(collection, plot_project / "build/plot-test-deck.apkg")
+    deck, _ = load(Path("cards"), write_ids=False)
+    media = Path(collection.media.dir())
+    figures = plots.render(deck.plots, plot_project / "build/.cache")
+    for plot in deck.plots:
+        [note_id] = collection.find_notes(f'"Title:{plot_title(deck, plot)}"')
+        back = collection.get_note(note_id)["Back"]
+        for night in (False, True):
+            name = plot.media_name(night=night)
+            assert f'src="{name}"' in back
+            assert (media / name).read_bytes() == (
+                figures[plot].png_night if night else figures[plot].png
+            )
+
+
+def plot_title(deck: Any, plot: Plot) -> str:
+    return next(n.card.title for n in deck.notes if plot in n.plots)
+
+
+def test_card_css_shows_the_drawing_for_the_mode(plot_project: Path, collection: Any) -> None:
+    assert deckgen("build").exit_code == 0
+    import_apkg(collection, plot_project / "build/plot-test-deck.apkg")
+    css = collection.models.by_name("deckgen Basic")["css"]
+    assert ".plot .plot-night { display: none; }" in css
+    assert ".nightMode .plot .plot-day" in css
+
+
+def test_pdf_contains_every_plot_as_selectable_text(plot_project: Path) -> None:
+    import subprocess
+
+    assert deckgen("build").exit_code == 0
+    pdf = plot_project / "build/plot-test-deck.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    words = "".join(text.split())  # pdftotext drops some spaces between glyphs of SVG text
+    assert "λ=4" in words  # the Poisson plot's legend
+    assert "99.7%" in words  # the normal bands
+    assert "intervalsmissμ" in words  # the coverage plot's title
+    assert "Poissonprobabilitiesfortworates." in words  # a caption
+
+
+def test_formula_that_cannot_be_evaluated_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: cannot draw"):
+        huge = Formula(
+            r"P(X = k) = \frac{\lambda^{k}}{k!} e^{-\lambda} \lambda^{4000}, \quad k = 0, 1, \dots",
+            ("where \\lambda > 0", "pmf k: P(X = k)"),
+        )
+        plots.render([plot_of("kind: pmf\nlambda: 1000\nrange: [0, 3]", huge)], BUILTIN_LOC.path)
