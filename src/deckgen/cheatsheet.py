@@ -125,6 +125,8 @@ def _font_faces() -> str:
         ("Deck Serif", "STIXGeneralBolIta.ttf", "bold", "italic"),
         ("Deck Sans", "DejaVuSans.ttf", "normal", "normal"),
         ("Deck Sans", "DejaVuSans-Bold.ttf", "bold", "normal"),
+        # the name Matplotlib writes into plot SVGs: their text is laid out with this file too
+        ("DejaVu Sans", "DejaVuSans.ttf", "normal", "normal"),
         ("Deck Mono", "DejaVuSansMono.ttf", "normal", "normal"),
         ("Deck Mono", "DejaVuSansMono-Bold.ttf", "bold", "normal"),
     ]

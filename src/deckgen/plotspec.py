@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,7 @@ class Plot:
 _ENGINE_FILES = ("plotspec.py", "plots.py", "charts.py", "symbolic.py")
 
 
+@cache
 def engine() -> str:
     """Fingerprint the drawing code and libraries: a new deckgen may draw a plot differently."""
     here = Path(__file__).parent
