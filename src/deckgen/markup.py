@@ -155,31 +155,19 @@ def render(
 
 def _declare_plots(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
     """Read every plot block, with the verified formula right above it if there is one."""
+    verified = {
+        index: Formula(formula.latex, tuple(line for line, _ in formula.block or ()))
+        for formula, index in _paired_formulas(tokens, loc)[0]
+        if index is not None
+    }
     for index, token in enumerate(tokens):
         if _is_plot(token) and token.map:
             block_loc = loc.at(token.map[0] + 1)
-            plot, problems = declare(token.content, block_loc, _formula_above(tokens, index))
+            plot, problems = declare(token.content, block_loc, verified.get(index - 1))
             out.problems += problems
             if plot is not None:
                 token.meta["plot"] = plot
                 out.plots.append(plot)
-
-
-def _formula_above(tokens: list[Token], index: int) -> Formula | None:
-    """The `$$` formula and verify block that end right where a plot block starts."""
-    block = tokens[index - 1] if index >= 1 else None
-    if block is None or not _is_verify(block):
-        return None
-    above = tokens[index - 2] if index >= 2 else None
-    latex = None
-    if above is not None and above.type == "math_block":
-        latex = above.content
-    elif above is not None and above.type == "paragraph_close" and index >= 3:
-        displays = [c for c in tokens[index - 3].children or [] if c.type == "math_inline_double"]
-        latex = displays[0].content if len(displays) == 1 else None
-    if latex is None:
-        return None
-    return Formula(latex.strip(), tuple(block.content.splitlines()))
 
 
 @dataclass(frozen=True)
@@ -193,14 +181,22 @@ class DisplayFormula:
 
 def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula], list[Problem]]:
     """Find every display formula of a card side with its verify block."""
-    found: list[DisplayFormula] = []
+    paired = _paired_formulas(markdown_parser().parse(markdown), loc)
+    return [formula for formula, _ in paired[0]], paired[1]
+
+
+def _paired_formulas(
+    tokens: list[Token], loc: SourceLoc
+) -> tuple[list[tuple[DisplayFormula, int | None]], list[Problem]]:
+    """Every display formula with the token index of its verify block, and stray blocks."""
+    found: list[tuple[DisplayFormula, int | None]] = []
     problems: list[Problem] = []
-    tokens = markdown_parser().parse(markdown)
     claimed: set[int] = set()
     for index, token in enumerate(tokens):
         if token.type == "math_block" and token.map:
             block = _verify_block(tokens, index + 1, loc, claimed)
-            found.append(DisplayFormula(token.content.strip(), loc.at(token.map[0]), block))
+            formula = DisplayFormula(token.content.strip(), loc.at(token.map[0]), block)
+            found.append((formula, index + 1 if block is not None else None))
         elif token.type == "inline" and token.map:
             displays = [c for c in token.children or [] if c.type == "math_inline_double"]
             for child in displays:  # `$$..$$` inside a paragraph is displayed too
@@ -208,7 +204,8 @@ def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula
                 block = (
                     _verify_block(tokens, index + 2, loc, claimed) if len(displays) == 1 else None
                 )
-                found.append(DisplayFormula(child.content.strip(), loc.at(token.map[0]), block))
+                formula = DisplayFormula(child.content.strip(), loc.at(token.map[0]), block)
+                found.append((formula, index + 2 if block is not None else None))
     for index, token in enumerate(tokens):
         if _is_verify(token) and token.map and index not in claimed:
             message = "a verify block must come right after the $$ formula it checks"

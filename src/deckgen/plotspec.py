@@ -235,7 +235,8 @@ class Plot:
         return spec
 
 
-_ENGINE_FILES = ("plotspec.py", "plots.py", "charts.py", "symbolic.py")
+# What draws: options and formulas are in the key already, so plotspec.py itself is not here.
+_ENGINE_FILES = ("plots.py", "charts.py", "symbolic.py")
 
 
 @cache
@@ -319,7 +320,7 @@ class _Reader:
             name: self._option(name, check, default) for name, (check, default) in options.items()
         }
         if drawn is not None:
-            settings["series"] = self._parameters(drawn, kind_loc)
+            settings["series"] = self._parameters(drawn[1], kind_loc)
         for name, (_, where) in self.entries.items():
             self._problem(
                 where, f"'{name}' is not an option of a {kind} plot ({_options(options)})"
@@ -327,7 +328,7 @@ class _Reader:
         for name, message in _conflicts(kind, settings):
             self._problem(lines.get(name, kind_loc), message)
         caption = settings.pop("caption") or ""
-        latex = (drawn.latex, drawn.lines) if drawn else None
+        latex = (drawn[0].latex, drawn[0].lines) if drawn else None
         return Plot(kind, self.loc, json.dumps(settings, sort_keys=True), latex, caption)
 
     def _option(self, name: str, check: Check, default: Any) -> Any:
@@ -343,7 +344,7 @@ class _Reader:
     def _problem(self, loc: SourceLoc, message: str) -> None:
         self.problems.append(Problem(loc, message))
 
-    def _distribution(self, kind: str, formula: Formula | None) -> Formula | None:
+    def _distribution(self, kind: str, formula: Formula | None) -> tuple[Formula, Spec] | None:
         """Find the formula to draw: the verified one above the block, or a built-in one."""
         named, where = self.entries.pop("distribution", (None, self.loc))
         if formula is not None and named is not None:
@@ -354,12 +355,12 @@ class _Reader:
             self._problem(where, f"a {kind} plot needs a distribution: {hint}; got {_show(named)}")
             return None
         drawn = formula or Formula(BUILTIN[named][0], BUILTIN[named][1])
-        return drawn if self._draws(kind, drawn) else None
+        spec = _spec(drawn)
+        # a formula that cannot be read is reported by the verify step, not twice
+        return (drawn, spec) if spec is not None and self._draws(kind, spec) else None
 
-    def _draws(self, kind: str, formula: Formula) -> bool:
-        spec = _spec(formula)
-        if spec is None:  # the verify step reports what is wrong with the formula
-            return False
+    def _draws(self, kind: str, spec: Spec) -> bool:
+        """Say whether the formula has what a plot of this kind needs, reporting what it lacks."""
         kinds = {claim.kind for claim in spec.claims} & {"pmf", "pdf"}
         wanted = {"pmf": {"pmf"}, "pdf": {"pdf"}, "cdf": {"pmf", "pdf"}}[kind]
         if not kinds & wanted:
@@ -373,10 +374,8 @@ class _Reader:
             return False
         return True
 
-    def _parameters(self, formula: Formula, kind_loc: SourceLoc) -> list[dict[str, str]]:
+    def _parameters(self, spec: Spec, kind_loc: SourceLoc) -> list[dict[str, str]]:
         """Take the formula's parameters from the block: one series per listed value."""
-        spec = _spec(formula)
-        assert spec is not None
         variable = distribution_claim(spec).var
         names = [n for n in spec.domains if n != variable and n not in spec.families]
         given = {n: self.entries.pop(plain(n)) for n in names if plain(n) in self.entries}
