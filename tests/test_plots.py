@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, deckgen, import_apkg
 
-from deckgen import plots, symbolic
+from deckgen import charts, plots, symbolic
 from deckgen.build import load
 from deckgen.errors import SourceErrors, SourceLoc
 from deckgen.plotspec import BUILTIN, BUILTIN_LOC, Formula, Plot, declare
@@ -68,7 +68,7 @@ def test_every_kind_draws_svg_with_text_and_two_pngs(
     figure = plots.render([plot], tmp_path)[plot]
     assert shown in " ".join(svg_texts(figure.svg))
     width, _ = png_size(figure.png)
-    assert width == round(3.4 * plots.ANKI_DPI)  # one column wide, at twice screen density
+    assert width == round(3.4 * charts.ANKI_DPI)  # one column wide, at twice screen density
     assert png_size(figure.png_night) == png_size(figure.png)
     assert figure.png_night != figure.png  # drawn in the night colours, not a copy
 

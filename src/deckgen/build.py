@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import os
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from deckgen import cheatsheet, ids, model, package, parse, plots, state, verify
-from deckgen.config import BuildOptions, load_deck_config
-from deckgen.errors import DeckgenError, raise_if_any
+from deckgen import cheatsheet, commit, ids, model, package, parse, plots, state, verify
+from deckgen.config import CONFIG_NAME, BuildOptions, load_deck_config
+from deckgen.errors import Problem, SourceErrors, SourceLoc, quote, raise_if_any
 from deckgen.model import Deck
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -33,28 +35,80 @@ class BuildResult:
 def build(options: BuildOptions, progress: Progress = lambda stage: None) -> BuildResult:
     """Build the deck's outputs; on any problem raise, leaving previous outputs untouched."""
     started = time.perf_counter()
-    progress("reading cards")
-    deck, written = load(options.cards_dir, write_ids=True)
-    progress("verifying formulas")
-    raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
-    progress("drawing plots")
-    figures = plots.render(deck.plots, cache_dir(options.out_dir))
-    lock = state.load(options.cards_dir)
-    config = deck.config
-    outputs: dict[Path, bytes] = {}
-    if "apkg" in options.outputs:
-        progress("writing the Anki package")
-        outputs[options.out_dir / f"{config.slug}.apkg"] = package.build_apkg(deck, lock, figures)
-        outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock.kept_used()).encode()
-    if "pdf" in options.outputs:
-        progress("typesetting the cheatsheet")
-        outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
-            deck, options.paper or config.paper, figures
-        )
-    write_atomically(outputs)
+    with workspace(options.cards_dir, options.out_dir):
+        progress("reading cards")
+        deck, written = load(options.cards_dir, write_ids=True)
+        progress("verifying formulas")
+        raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
+        progress("drawing plots")
+        figures = plots.render(deck.plots, cache_dir(options.out_dir))
+        lock = state.load(options.cards_dir)
+        config = deck.config
+        outputs: dict[Path, bytes] = {}
+        if "apkg" in options.outputs:
+            progress("writing the Anki package")
+            outputs[options.out_dir / f"{config.slug}.apkg"] = package.build_apkg(
+                deck, lock, figures
+            )
+            _note_title_change(lock, config.title, options.cards_dir)
+            outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock).encode()
+        if "pdf" in options.outputs:
+            progress("typesetting the cheatsheet")
+            outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
+                deck, options.paper or config.paper, figures
+            )
+        commit.commit(outputs, options.out_dir)
     products = [path for path in outputs if path.parent == options.out_dir]
     result = _result(deck, written, started, products)
     return replace(result, plots=len(figures.by_key), plots_drawn=figures.drawn)
+
+
+@contextlib.contextmanager
+def workspace(cards_dir: Path, out_dir: Path | None) -> Iterator[None]:
+    """Lock the folders a command writes to, and finish or clean up after a stopped build."""
+    if not cards_dir.is_dir():
+        raise SourceErrors([Problem(SourceLoc(cards_dir, 0), "cards folder not found")])
+    folders = [cards_dir]
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            message = f"cannot make the output folder: {err.strerror}"
+            raise SourceErrors([Problem(SourceLoc(out_dir, 0), message)]) from None
+        folders.append(out_dir)
+    with commit.exclusive(folders):
+        if out_dir is not None:
+            commit.finish(out_dir)
+        commit.clean_stale(folders)
+        yield
+
+
+def _note_title_change(lock: state.Lock, title: str, cards_dir: Path) -> None:
+    """Warn that Anki keeps imported cards in the decks of the old title."""
+    if lock.title is not None and lock.title != title:
+        log.warning(
+            "%s: the deck title changed from '%s' to '%s': Anki keeps the cards already imported"
+            " in '%s' (move them there with Browse › Change Deck); only new cards go to '%s'",
+            SourceLoc(cards_dir / CONFIG_NAME, 1),
+            quote(lock.title),
+            quote(title),
+            quote(lock.title),
+            quote(title),
+        )
+    lock.title = title
+
+
+def prune(cards_dir: Path) -> int:
+    """Drop the lock's stamps of cards no longer in the sources; return how many went."""
+    with workspace(cards_dir, None):
+        deck, _ = load(cards_dir, write_ids=False)
+        lock = state.load(cards_dir)
+        kept = lock.without_notes_except({note.card.id or "" for note in deck.notes})
+        dropped = len(lock.stamps) - len(kept.stamps)
+        if dropped:
+            path = cards_dir / state.LOCK_NAME
+            commit.commit({path: state.dumps(kept).encode()}, cards_dir)
+    return dropped
 
 
 def check(cards_dir: Path, out_dir: Path) -> BuildResult:
@@ -68,8 +122,9 @@ def check(cards_dir: Path, out_dir: Path) -> BuildResult:
 
 def verify_formulas(cards_dir: Path, out_dir: Path) -> verify.Report:
     """Check every formula's claims, caching results under the output folder."""
-    deck, _ = load(cards_dir, write_ids=False)
-    return verify.check(deck, cache_dir(out_dir))
+    with workspace(cards_dir, out_dir):
+        deck, _ = load(cards_dir, write_ids=False)
+        return verify.check(deck, cache_dir(out_dir))
 
 
 def cache_dir(out_dir: Path) -> Path:
@@ -79,8 +134,9 @@ def cache_dir(out_dir: Path) -> Path:
 
 def write_ids(cards_dir: Path) -> int:
     """Write ids into the headings of cards that have none; return how many."""
-    load_deck_config(cards_dir)
-    return ids.write_missing(parse.read_all(cards_dir))
+    with workspace(cards_dir, None):
+        load_deck_config(cards_dir)
+        return ids.write_missing(parse.read_all(cards_dir))
 
 
 def load(cards_dir: Path, *, write_ids: bool) -> tuple[Deck, int]:
@@ -93,23 +149,6 @@ def load(cards_dir: Path, *, write_ids: bool) -> tuple[Deck, int]:
     deck, problems = model.assemble(files, config, cards_dir)
     raise_if_any(problems + ids.missing(files))
     return deck, written
-
-
-def write_atomically(outputs: dict[Path, bytes]) -> None:
-    """Write every file under a temporary name, then rename them all into place."""
-    temps: dict[Path, Path] = {}
-    try:
-        for path, data in outputs.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temps[path] = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temps[path].write_bytes(data)
-        for path, temp in temps.items():
-            os.replace(temp, path)
-    except OSError as err:
-        for temp in temps.values():
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-        raise DeckgenError(f"cannot write {err.filename}: {err.strerror}") from None
 
 
 def _result(deck: Deck, written: int, started: float, outputs: list[Path]) -> BuildResult:

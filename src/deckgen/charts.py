@@ -5,6 +5,7 @@ Everything random is drawn from NumPy generators seeded by the plot's `seed` opt
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from fractions import Fraction
 from statistics import NormalDist
 from typing import Any
 
+import matplotlib
 import mpmath
 import numpy as np
 from matplotlib.axes import Axes
@@ -94,6 +96,29 @@ NIGHT = Theme(
     ("#56B4E9", "#FF8A3D", "#3CCB9A", "#E69AC8", "#F0C040", "#A8D8F5"),
     "#FF8A3D",
 )
+
+
+ANKI_DPI = 280  # a card shows plots 560 px wide (165 px/inch): sharp on high-density screens too
+
+
+def files(plot: Plot) -> tuple[bytes, bytes, bytes]:
+    """Draw a plot into its files: SVG for print, PNG for Anki by day and by night."""
+    style: Any = DAY.rc()  # Matplotlib types its keys as literals; ours are checked by it at run
+    with matplotlib.rc_context(style):
+        day = draw(plot, DAY)
+        svg = _save(day, "svg", metadata={"Date": None})
+        png = _save(day, "png", dpi=ANKI_DPI, metadata={"Software": None})
+    style = NIGHT.rc()
+    with matplotlib.rc_context(style):
+        night = draw(plot, NIGHT)
+        png_night = _save(night, "png", dpi=ANKI_DPI, metadata={"Software": None})
+    return svg, png, png_night
+
+
+def _save(figure: Figure, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, **options)
+    return buffer.getvalue()
 
 
 def draw(plot: Plot, theme: Theme) -> Figure:

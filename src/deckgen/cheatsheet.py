@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 
+from deckgen.errors import DeckgenError, Problem, SourceErrors, SourceLoc, quote
 from deckgen.markup import code_css, read_template, render
 from deckgen.model import Deck, Note, inline_html
 from deckgen.plots import Figures
@@ -44,12 +49,86 @@ class Section:
 def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
     """Return the PDF bytes of the deck's cheatsheet."""
     from weasyprint import HTML  # slow to import: only when a PDF is wanted
+    from weasyprint.urls import FatalURLFetchingError
 
     page = build_html(deck, paper, figures)
     log.info("laying out %d entries", len(deck.notes))
-    with _fixed_font_dates():
-        pdf: bytes = HTML(string=page, base_url=str(deck.cards_dir.resolve())).write_pdf()
+    fetcher = _local_fetcher(deck.cards_dir.resolve())
+    seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
+    try:
+        with _fixed_font_dates(), _time_limit(seconds):
+            html = HTML(string=page, base_url=str(deck.cards_dir.resolve()), url_fetcher=fetcher)
+            pdf: bytes = html.write_pdf()
+    except FatalURLFetchingError:
+        where = SourceLoc(deck.cards_dir, 0)
+        message = (
+            f"the cheatsheet refers to '{quote(fetcher.refused)}': only files in the cards folder"
+        )
+        raise SourceErrors([Problem(where, message)]) from None
+    except _Timeout:
+        raise DeckgenError(f"typesetting the cheatsheet took longer than {seconds:.0f} s") from None
     return pdf
+
+
+TIME_LIMIT, TIME_PER_CARD = 120.0, 1.0  # seconds; the shipped deck takes about 0.05 s a card
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop a layout that runs too long (pure Python, so a timer signal can interrupt it)."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield  # no timer signals on this platform or thread
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _local_fetcher(cards_dir: Path) -> Any:
+    """A WeasyPrint URL fetcher that opens only data: URIs, files in the cards folder and the
+    bundled fonts: an image can never make the PDF step read other files or the network."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = [cards_dir, _fonts_dir().resolve()]
+
+    class LocalFetcher(URLFetcher):  # type: ignore[misc]
+        refused = ""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            if parts.scheme == "data" or (
+                parts.scheme == "file"
+                and not parts.netloc
+                and _inside(Path(unquote(parts.path)), allowed)
+            ):
+                return super().fetch(url, headers)
+            self.refused = url
+            raise ValueError(f"deckgen refuses to fetch {url[:100]}")
+
+    return LocalFetcher(allowed_protocols=("data", "file"), fail_on_errors=True)
+
+
+def _inside(path: Path, folders: list[Path]) -> bool:
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return resolved.is_file() and any(resolved.is_relative_to(folder) for folder in folders)
 
 
 @contextmanager
@@ -112,12 +191,16 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
     )
 
 
+def _fonts_dir() -> Path:
+    return Path(str(files("matplotlib"))) / "mpl-data" / "fonts" / "ttf"
+
+
 def _font_faces() -> str:
     """Embed the STIX text faces (matching the STIX math) and DejaVu shipped with Matplotlib.
 
     Using fonts from a pinned dependency, not the system, makes the PDF look the same everywhere.
     """
-    fonts = Path(str(files("matplotlib"))) / "mpl-data" / "fonts" / "ttf"
+    fonts = _fonts_dir()
     faces = [
         ("Deck Serif", "STIXGeneral.ttf", "normal", "normal"),
         ("Deck Serif", "STIXGeneralBol.ttf", "bold", "normal"),

@@ -31,7 +31,20 @@ _CARDS = click.option(
 )
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group, turning a file system error deckgen did not foresee into a message."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OSError as err:
+            from deckgen.errors import Problem, SourceErrors, SourceLoc
+
+            where = SourceLoc(Path(str(err.filename or ".")), 0)
+            raise SourceErrors([Problem(where, err.strerror or str(err))]) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="deckgen")
 def main() -> None:
     """Compile Markdown + LaTeX flashcards into an Anki package and a printable PDF."""
@@ -110,6 +123,16 @@ def ids(cards_dir: Path) -> None:
     from deckgen.build import write_ids
 
     _report_ids(write_ids(cards_dir))
+
+
+@main.command()
+@_CARDS
+def prune(cards_dir: Path) -> None:
+    """Forget the lock's stamps of cards deleted from the sources (keep them to restore cards)."""
+    from deckgen.build import prune as run_prune
+
+    dropped = run_prune(cards_dir)
+    click.echo(f"removed {dropped} stamp{'s' if dropped != 1 else ''} of deleted cards")
 
 
 def _cards(cards: int, decks: int) -> str:

@@ -9,12 +9,13 @@ from typing import Any
 
 import yaml
 
-from deckgen.errors import Problem, SourceErrors, SourceLoc
+from deckgen.errors import Problem, SourceErrors, SourceLoc, quote
+from deckgen.sources import load_yaml, read_text
 
 CONFIG_NAME = "deck.yaml"
 PAPERS = ("a4", "letter")
 OUTPUTS = ("apkg", "pdf")
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _KEYS = {"id", "title", "slug", "paper", "columns"}
 
 
@@ -45,26 +46,27 @@ def load_deck_config(cards_dir: Path) -> DeckConfig:
     top = SourceLoc(path, 1)
     if not cards_dir.is_dir():
         raise SourceErrors([Problem(SourceLoc(cards_dir, 0), "cards folder not found")])
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise SourceErrors([Problem(top, "deck settings file not found")])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(read_text(path, root=cards_dir))
     except yaml.YAMLError as err:
         raise SourceErrors([yaml_problem(path, err)]) from None
-    except UnicodeDecodeError:
-        raise SourceErrors([Problem(top, "not UTF-8 text")]) from None
     return _validate(raw, top)
 
 
 def _validate(raw: Any, top: SourceLoc) -> DeckConfig:
     if not isinstance(raw, dict):
         raise SourceErrors([Problem(top, "expected keys id, title, slug")])
-    problems = [Problem(top, f"unknown setting '{key}'") for key in raw if key not in _KEYS]
+    problems = [
+        Problem(top, f"unknown setting '{quote(str(key))}'") for key in raw if key not in _KEYS
+    ]
     for key in ("id", "title", "slug"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             problems.append(Problem(top, f"'{key}' must be a non-empty text"))
-    if isinstance(raw.get("slug"), str) and not _SLUG.match(raw["slug"]):
-        problems.append(Problem(top, "'slug' may hold only letters, digits, '.', '-' and '_'"))
+    if isinstance(raw.get("slug"), str) and not _SLUG.fullmatch(raw["slug"]):
+        message = "'slug' may hold only letters, digits, '.', '-' and '_' (at most 100)"
+        problems.append(Problem(top, message))
     if raw.get("paper", "a4") not in PAPERS:
         problems.append(Problem(top, f"'paper' must be one of {', '.join(PAPERS)}"))
     columns = raw.get("columns", 3)
@@ -85,5 +87,5 @@ def yaml_problem(path: Path, err: yaml.YAMLError, first_line: int = 1) -> Proble
     """Turn a YAML parse error into a problem at the line the parser stopped on."""
     mark = getattr(err, "problem_mark", None)
     line = first_line + (mark.line if mark is not None else 0)
-    reason = str(getattr(err, "problem", None) or err).strip()
+    reason = quote(str(getattr(err, "problem", None) or err).strip(), 120)
     return Problem(SourceLoc(path, line), f"invalid YAML: {reason}")

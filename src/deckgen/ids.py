@@ -7,8 +7,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from deckgen.errors import Problem
+from deckgen.commit import temp_path
+from deckgen.errors import Problem, SourceErrors, SourceLoc, quote
 from deckgen.parse import ATTRS, CardFile
+from deckgen.sources import read_text
 
 _MAX_SLUG = 40
 
@@ -16,7 +18,7 @@ _MAX_SLUG = 40
 def missing(files: list[CardFile]) -> list[Problem]:
     """Report every card that has no id yet."""
     return [
-        Problem(card.loc, f"card '{card.title}' has no id: run 'deckgen ids' to write one")
+        Problem(card.loc, f"card '{quote(card.title)}' has no id: run 'deckgen ids' to write one")
         for file in files
         for card in file.cards
         if card.id is None
@@ -60,15 +62,22 @@ def _claim(slug: str, taken: set[str]) -> str:
 
 
 def _rewrite(path: Path, new_ids: dict[int, str]) -> None:
-    """Add `#id` to the given heading lines, changing nothing else in the file."""
-    raw = path.read_bytes().decode("utf-8")
-    newline = "\r\n" if "\r\n" in raw else "\n"
-    lines = raw.replace("\r\n", "\n").split("\n")
+    """Add `#id` to the given heading lines, changing nothing else in the file (line ends too)."""
+    lines = read_text(path, keep_line_ends=True).split("\n")
     for line_no, card_id in new_ids.items():
-        lines[line_no - 1] = with_id(lines[line_no - 1], card_id)
-    tmp = path.with_name(f".{path.name}.ids-tmp")
-    tmp.write_bytes(newline.join(lines).encode("utf-8"))
-    os.replace(tmp, path)
+        line = lines[line_no - 1]
+        end = "\r" if line.endswith("\r") else ""
+        lines[line_no - 1] = with_id(line.removesuffix("\r"), card_id) + end
+    tmp = temp_path(path)
+    try:
+        tmp.write_bytes("\n".join(lines).encode("utf-8"))
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        problem = Problem(
+            SourceLoc(path, min(new_ids)), f"cannot write the card's id: {err.strerror}"
+        )
+        raise SourceErrors([problem]) from None
 
 
 def with_id(heading: str, card_id: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -12,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -25,13 +24,16 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from deckgen.errors import Problem, SourceLoc
+from deckgen import images, mathsafety
+from deckgen.errors import Problem, SourceLoc, quote
+from deckgen.images import Image
 from deckgen.mathsvg import MathError, typeset
 from deckgen.plotspec import Formula, Plot, declare
 
 Target = Literal["anki", "print"]
 CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+MAX_WIDTH = 60  # em: a column of the cheatsheet holds about 30; wider formulas are shrunk to fit
+MAX_CLOZE = 500  # Anki shows c1 to c65535 (measured); c0 makes no card, a huge one fails the import
 _MATH = ("math_inline", "math_inline_double", "math_block")
 
 
@@ -48,6 +50,9 @@ def markdown_parser() -> MarkdownIt:
     # allow_digits=False: "costs $5 and $10" is money, not math.
     md.use(dollarmath_plugin, allow_digits=False, double_inline=True)
     md.inline.ruler.before("text", "cloze", _cloze_rule)
+    # markdown-it leaves links it dislikes (file:, javascript:) as plain text, where a typo goes
+    # unnoticed: every link and image becomes a token here and `_inspect` refuses bad ones.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
 
@@ -105,18 +110,6 @@ def _cloze_end(state: StateInline, start: int) -> tuple[int | None, int | None]:
         return None, None
     finally:
         state.pos = saved
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image a card shows, and the name it has inside the Anki package."""
-
-    source: Path
-
-    @property
-    def media_name(self) -> str:
-        digest = hashlib.sha256(self.source.read_bytes()).hexdigest()[:16]
-        return f"deckgen-{digest}{self.source.suffix.lower()}"
 
 
 @dataclass
@@ -250,51 +243,66 @@ def _located(tokens: list[Token], loc: SourceLoc) -> Iterator[tuple[Token, Sourc
 
 def _inspect(token: Token, loc: SourceLoc, cards_dir: Path, cloze: bool, out: Rendered) -> None:
     if token.type in _MATH:
-        _check_math(token, loc, out)
+        _check_math(token, loc, cloze, out)
     elif token.type == "image":
         _check_image(token, loc, cards_dir, out)
+    elif token.type == "link_open":
+        _check_link(str(token.attrGet("href") or ""), loc, out)
     elif token.type == "text" and "$$" in token.content:
         out.problems.append(Problem(loc, "unclosed $$: display math needs a closing '$$'"))
     elif token.type == "text" and CLOZE_OPEN.search(token.content):
         out.problems.append(Problem(loc, "cloze deletion is not closed with '}}'"))
     elif token.type == "cloze_open" and not cloze:
         out.problems.append(Problem(loc, "cloze deletion in a card that is not type=cloze"))
+    elif token.type == "cloze_open" and not 1 <= token.meta["n"] <= MAX_CLOZE:
+        message = (
+            f"cloze number c{quote(str(token.meta['n']))}: number deletions c1 to c{MAX_CLOZE}"
+        )
+        out.problems.append(Problem(loc, message))
 
 
-def _check_math(token: Token, loc: SourceLoc, out: Rendered) -> None:
+def _check_link(href: str, loc: SourceLoc, out: Rendered) -> None:
+    """Only web and mail addresses: a relative or file link means nothing in Anki or on paper."""
+    url = urlsplit(href)
+    if not (url.scheme in ("http", "https") and url.netloc) and url.scheme != "mailto":
+        message = f"link '{quote(href)}' must be an http(s):// or mailto: address"
+        out.problems.append(Problem(loc, message))
+
+
+def _check_math(token: Token, loc: SourceLoc, cloze: bool, out: Rendered) -> None:
+    latex = token.content.strip()
     if re.search(r"^#{1,6}\s", token.content, re.MULTILINE):
         out.problems.append(Problem(loc, "unclosed $$: the display math runs into a heading"))
         return
+    refused = mathsafety.refusal(latex)
+    if refused is None and cloze and "::" in latex and token.meta.get("in_cloze"):
+        refused = "'::' inside a cloze deletion starts Anki's hint: write ': :'"
+    if refused is not None:
+        out.problems.append(Problem(loc, f"formula ${quote(latex)}$: {refused}"))
+        return
     try:
-        token.meta["math"] = typeset(token.content.strip(), token.type != "math_inline")
+        math = typeset(latex, token.type != "math_inline")
     except MathError as err:
-        out.problems.append(
-            Problem(loc, f"cannot typeset formula ${token.content.strip()}$: {err}")
+        out.problems.append(Problem(loc, f"cannot typeset formula ${quote(latex)}$: {err}"))
+        return
+    if math.width > MAX_WIDTH:
+        message = (
+            f"formula ${quote(latex)}$ is {math.width:.0f} em wide; split it (at most {MAX_WIDTH})"
         )
+        out.problems.append(Problem(loc, message))
+        return
+    token.meta["math"] = math
 
 
 def _check_image(token: Token, loc: SourceLoc, cards_dir: Path, out: Rendered) -> None:
     src = str(token.attrGet("src") or "")
-    problem = _image_problem(src, loc, cards_dir)
-    if problem:
-        out.problems.append(Problem(loc, problem))
+    try:
+        image = images.read(src, loc.path.parent, cards_dir)
+    except images.ImageError as err:
+        out.problems.append(Problem(loc, f"image '{quote(src)}' {err}"))
         return
-    image = Image((loc.path.parent / unquote(src)).resolve())
     token.meta["image"] = image
     out.images.append(image)
-
-
-def _image_problem(src: str, loc: SourceLoc, cards_dir: Path) -> str | None:
-    if urlsplit(src).scheme or src.startswith("/"):
-        return f"image '{src}' must be a file path relative to the card file"
-    path = (loc.path.parent / unquote(src)).resolve()
-    if not path.is_relative_to(cards_dir.resolve()):
-        return f"image '{src}' is outside the cards folder"
-    if not path.is_file():
-        return f"image '{src}' not found"
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return f"image '{src}' is not one of {', '.join(IMAGE_SUFFIXES)}"
-    return None
 
 
 class _Renderer(RendererHTML):
@@ -321,15 +329,35 @@ def _alt(plot: Plot) -> str:
 
 
 class _AnkiRenderer(_Renderer):
-    """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax."""
+    """MathJax delimiters around untouched LaTeX; media names; Anki cloze syntax.
+
+    Text and code pass `_inert` so that nothing but deckgen's own markup acts in Anki.
+    """
 
     def plot(self, plot: Plot, env: EnvType) -> str:
         # Both drawings go in the note; the note type's CSS shows the one for the current mode.
         day, night = plot.media_name(), plot.media_name(night=True)
+        caption = _inert(_caption(plot), env)
         return (
             f'<div class="plot"><img class="plot-day" src="{day}" alt="{_alt(plot)}">'
-            f'<img class="plot-night" src="{night}" alt="{_alt(plot)}">{_caption(plot)}</div>\n'
+            f'<img class="plot-night" src="{night}" alt="{_alt(plot)}">{caption}</div>\n'
         )
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _inert(super().text(tokens, idx, options, env), env)
+
+    def code_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _inert(super().code_inline(tokens, idx, options, env), env)
+
+    def code_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _inert(super().code_block(tokens, idx, options, env), env)
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _inert(super().fence(tokens, idx, options, env), env)
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
         return r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
@@ -352,17 +380,36 @@ class _AnkiRenderer(_Renderer):
     def cloze_open(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return f"{{{{c{tokens[idx].meta['n']}::"
 
-    def cloze_close(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
+    def cloze_close(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
         hint = tokens[idx].info
-        return f"::{html.escape(hint)}}}}}" if hint else "}}"
+        return f"::{_inert(html.escape(hint), env)}}}}}" if hint else "}}"
+
+
+# A word joiner (invisible) after a backslash keeps `\(` in text from opening MathJax math.
+_MATH_DELIMITER = re.compile(r"\\(?=[()[\]])")
+_JOINER = "\\&#8288;"
+# In cloze notes Anki reads `{{`, `}}` and `::` anywhere in the field, before HTML is decoded:
+# written as character references they show the same and stay out of Anki's cloze syntax.
+_CLOZE_SYNTAX = {"{{": "{&#123;", "}}": "}&#125;", "::": ":&#58;"}
+
+
+def _inert(markup: str, env: EnvType) -> str:
+    """Make rendered text show as written in Anki: no MathJax delimiters, no cloze syntax."""
+    markup = _MATH_DELIMITER.sub(_JOINER, markup)
+    if env.get("cloze"):
+        for syntax, reference in _CLOZE_SYNTAX.items():
+            markup = markup.replace(syntax, reference)
+    return markup
 
 
 def _anki_latex(latex: str, env: EnvType) -> str:
-    """Escape LaTeX for an HTML field; in cloze notes keep `}}` from ending the deletion."""
+    """Escape LaTeX for an HTML field; in cloze notes keep it out of Anki's cloze syntax."""
+    latex = html.escape(latex, quote=False)
     if env.get("cloze"):
         while "}}" in latex:
-            latex = latex.replace("}}", "} }")
-    return html.escape(latex, quote=False)
+            latex = latex.replace("}}", "} }")  # MathJax reads `} }` as `}}`
+        latex = latex.replace("{{", "{&#123;").replace("::", ":&#58;")
+    return latex
 
 
 class _PrintRenderer(_Renderer):

@@ -11,7 +11,8 @@ import genanki
 
 from deckgen.config import DeckConfig
 from deckgen.errors import Problem
-from deckgen.markup import Image, render
+from deckgen.images import Image
+from deckgen.markup import render
 from deckgen.parse import Card, CardFile
 from deckgen.plotspec import Plot
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,11 +13,12 @@ import yaml
 from markdown_it.token import Token
 
 from deckgen.config import yaml_problem
-from deckgen.errors import Problem, SourceLoc
+from deckgen.errors import Problem, SourceErrors, SourceLoc, quote
 from deckgen.markup import CLOZE_OPEN, markdown_parser
+from deckgen.sources import load_yaml, read_text
 
 CARD_TYPES = ("basic", "reversed", "cloze")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 ATTRS = re.compile(r"\s*\{((?:\s*(?:#[^\s{}]*|[A-Za-z_]+=[^\s{}]*))+)\s*\}\s*$")
 _ANSWER = re.compile(r"^A:[ \t]?")
 _BROKEN_ATTRS = re.compile(r"\{[^{}]*(?:#|type\s*=)[^{}]*\}\s*$")
@@ -54,22 +56,51 @@ class CardFile:
     problems: tuple[Problem, ...]
 
 
-def card_paths(cards_dir: Path) -> list[Path]:
-    """Return every Markdown file under the cards folder, in sorted order."""
-    return sorted(p for p in cards_dir.rglob("*.md") if p.is_file())
+def card_paths(cards_dir: Path) -> tuple[list[Path], list[Problem]]:
+    """Return every Markdown file under the cards folder in sorted order, and what is unreadable.
+
+    A folder that cannot be read is an error, never a smaller deck; a link may not lead out of
+    the cards folder (links to folders inside it are skipped: their files are read where they are).
+    """
+    root = cards_dir.resolve()
+    paths: list[Path] = []
+    problems: list[Problem] = []
+
+    def unreadable(err: OSError) -> None:
+        message = f"cannot read this folder: {err.strerror}"
+        problems.append(Problem(SourceLoc(Path(err.filename or cards_dir), 0), message))
+
+    for folder, folders, names in os.walk(cards_dir, onerror=unreadable):
+        for name in sorted(folders) + sorted(n for n in names if n.endswith(".md")):
+            path = Path(folder) / name
+            outside = path.is_symlink() and not _inside(path, root)
+            if outside:
+                problems.append(Problem(SourceLoc(path, 0), "links to outside the cards folder"))
+            elif name in names and (path.is_file() or path.is_symlink()):
+                paths.append(path)  # a broken link is reported when read
+    return sorted(paths), problems
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
+        return False
 
 
 def read_all(cards_dir: Path) -> list[CardFile]:
-    """Parse every card file under the cards folder."""
-    return [read_file(path) for path in card_paths(cards_dir)]
+    """Parse every card file under the cards folder; unreadable folders come as problems."""
+    paths, problems = card_paths(cards_dir)
+    unread = [CardFile(p.loc.path, (), (p,)) for p in problems]
+    return unread + [read_file(path) for path in paths]
 
 
 def read_file(path: Path) -> CardFile:
     """Parse one card file."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
-    except UnicodeDecodeError:
-        return CardFile(path, (), (Problem(SourceLoc(path, 1), "not UTF-8 text"),))
+        text = read_text(path)
+    except SourceErrors as err:
+        return CardFile(path, (), tuple(err.problems))
     problems: list[Problem] = []
     meta, body_line = _front_matter(path, text, problems)
     lines = text.split("\n")[body_line - 1 :]
@@ -97,7 +128,7 @@ def _front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[_Meta
         problems.append(Problem(top, "front matter is not closed by a '---' line"))
         return None, 1
     try:
-        raw = yaml.safe_load("\n".join(lines[1:end]))
+        raw = load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as err:
         problems.append(yaml_problem(path, err, first_line=2))
         return None, end + 2
@@ -109,7 +140,9 @@ def _validate_meta(raw: Any, top: SourceLoc, problems: list[Problem]) -> _Meta |
         problems.append(Problem(top, "front matter must be 'key: value' lines with 'deck'"))
         return None
     found = [
-        Problem(top, f"unknown front matter key '{k}'") for k in raw if k not in _FRONT_MATTER_KEYS
+        Problem(top, f"unknown front matter key '{quote(str(k))}'")
+        for k in raw
+        if k not in _FRONT_MATTER_KEYS
     ]
     deck = raw.get("deck")
     if not isinstance(deck, str) or any(not part.strip() for part in deck.split("::")):
@@ -120,7 +153,9 @@ def _validate_meta(raw: Any, top: SourceLoc, problems: list[Problem]) -> _Meta |
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         found.append(Problem(top, "'tags' must be a list of words"))
     elif bad := [t for t in tags if re.search(r"\s", t)]:
-        found.append(Problem(top, f"tag '{bad[0]}' contains a space; Anki tags are single words"))
+        found.append(
+            Problem(top, f"tag '{quote(bad[0])}' contains a space; Anki tags are single words")
+        )
     problems.extend(found)
     if found:
         return None
@@ -202,14 +237,15 @@ def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
     for item in attrs.split():
         if item.startswith("#"):
             card_id = item[1:]
-            if not ID_PATTERN.match(card_id):
-                bad.append(f"invalid card id '{card_id}': use letters, digits, '-' and '_'")
+            if not ID_PATTERN.fullmatch(card_id):
+                rule = "use letters, digits, '-' and '_' (at most 80)"
+                bad.append(f"invalid card id '{quote(card_id)}': {rule}")
         elif item.startswith("type="):
             kind = item[len("type=") :]
             if kind not in CARD_TYPES:
-                bad.append(f"unknown card type '{kind}' (expected {', '.join(CARD_TYPES)})")
+                bad.append(f"unknown card type '{quote(kind)}' (expected {', '.join(CARD_TYPES)})")
         else:
-            bad.append(f"unknown card attribute '{item}' (expected #id or type=...)")
+            bad.append(f"unknown card attribute '{quote(item)}' (expected #id or type=...)")
     return card_id, kind, bad
 
 
@@ -250,7 +286,11 @@ def _check_sides(
             return [Problem(loc, "cloze card has no deletion: mark one like {{c1::text}}")]
         return []
     if not has_answer:
-        return [Problem(loc, f"card '{title}' has no back: start its answer with a line 'A: ...'")]
+        return [
+            Problem(
+                loc, f"card '{quote(title)}' has no back: start its answer with a line 'A: ...'"
+            )
+        ]
     if not back.text.strip():
-        return [Problem(back.loc, f"card '{title}' has an empty answer after 'A:'")]
+        return [Problem(back.loc, f"card '{quote(title)}' has an empty answer after 'A:'")]
     return []

@@ -6,20 +6,18 @@ hashes everything that decides the picture. A plot whose key has files there is 
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from deckgen.commit import temp_path
 from deckgen.errors import Problem, raise_if_any
+from deckgen.images import is_self_contained_svg
 from deckgen.plotspec import Plot
 
 log = logging.getLogger(__name__)
-
-ANKI_DPI = 280  # a card shows plots 560 px wide (165 px/inch): sharp on high-density screens too
 
 
 class Undrawable(Exception):
@@ -73,10 +71,22 @@ _SUFFIXES = (".svg", ".png", "-night.png")
 
 
 def _cached(folder: Path, key: str) -> Figure | None:
+    """Return the plot's files from the cache if they are all there and look right."""
     paths = [folder / f"{key}{suffix}" for suffix in _SUFFIXES]
-    if not all(path.is_file() for path in paths):
+    try:
+        figure = Figure(*(path.read_bytes() for path in paths))
+    except OSError:
         return None
-    return Figure(*(path.read_bytes() for path in paths))
+    # A damaged or tampered file is drawn again: a cached SVG must not point outside itself.
+    png = b"\x89PNG\r\n\x1a\n"
+    if not (
+        is_self_contained_svg(figure.svg)
+        and figure.png.startswith(png)
+        and figure.png_night.startswith(png)
+    ):
+        log.info("plot %s in the cache is damaged: drawing it again", key)
+        return None
+    return figure
 
 
 def _store(folder: Path, key: str, figure: Figure) -> None:
@@ -84,36 +94,18 @@ def _store(folder: Path, key: str, figure: Figure) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for suffix, data in zip(_SUFFIXES, (figure.svg, figure.png, figure.png_night), strict=True):
         path = folder / f"{key}{suffix}"
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temp = temp_path(path)
         temp.write_bytes(data)
         os.replace(temp, path)
 
 
 def _draw(plot: Plot) -> Figure:
-    import matplotlib  # slow to import (and SymPy with charts): only when a plot must be drawn
-
+    # slow to import (Matplotlib, SymPy): only when a plot must be drawn
     from deckgen import charts
     from deckgen.symbolic import CheckError
 
     log.info("drawing the %s plot at %s", plot.kind, plot.loc)
     try:
-        return _draw_both(plot, matplotlib, charts)
+        return Figure(*charts.files(plot))
     except (charts.DrawError, CheckError, ArithmeticError) as err:
         raise Undrawable(str(err)) from None
-
-
-def _draw_both(plot: Plot, matplotlib: Any, charts: Any) -> Figure:
-    with matplotlib.rc_context(charts.DAY.rc()):
-        day = charts.draw(plot, charts.DAY)
-        svg = _save(day, "svg", metadata={"Date": None})
-        png = _save(day, "png", dpi=ANKI_DPI, metadata={"Software": None})
-    with matplotlib.rc_context(charts.NIGHT.rc()):
-        night = charts.draw(plot, charts.NIGHT)
-        png_night = _save(night, "png", dpi=ANKI_DPI, metadata={"Software": None})
-    return Figure(svg, png, png_night)
-
-
-def _save(figure: object, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, **options)  # type: ignore[attr-defined]
-    return buffer.getvalue()

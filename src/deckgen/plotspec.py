@@ -236,7 +236,8 @@ class Plot:
 
 
 # What draws: options and formulas are in the key already, so plotspec.py itself is not here.
-_ENGINE_FILES = ("plots.py", "charts.py", "symbolic.py")
+# The files that decide how a plot looks (not plots.py: its caching does not change a picture).
+_ENGINE_FILES = ("charts.py", "symbolic.py")
 
 
 @cache

@@ -9,14 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from deckgen.errors import Problem, SourceErrors, SourceLoc
+from deckgen.errors import DeckgenError, Problem, SourceErrors, SourceLoc, quote
+from deckgen.sources import read_text
 
 LOCK_NAME = "deckgen.lock"
 _VERSION = 1
+MAX_LOCK = 16 * 1024 * 1024  # bytes: about 100,000 stamps
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -29,11 +34,17 @@ class Stamp:
 
 @dataclass
 class Lock:
-    """Stamps by key ('note:<id>', 'model:<name>'), and the clock to stamp new content with."""
+    """Stamps by key ('note:<id>', 'model:<name>'), and the clock to stamp new content with.
+
+    Stamps of cards absent from a build are kept: a card deleted and later restored (a revert, a
+    branch switch) must come back with its old time, or the next import overwrites the user's
+    edits. `deckgen prune` drops them on request.
+    """
 
     stamps: dict[str, Stamp] = field(default_factory=dict)
     now: int = field(default_factory=lambda: build_time())
     used: set[str] = field(default_factory=set)
+    title: str | None = None  # the deck title of the last build: Anki keeps cards in old decks
 
     def mod(self, key: str, content: str) -> int:
         """Return the modification time for this content, stamping it if it is new or changed."""
@@ -48,38 +59,77 @@ class Lock:
         """Return the latest mod time among the stamps this build used."""
         return max((self.stamps[key].mod for key in self.used), default=0)
 
-    def kept_used(self) -> Lock:
-        """Return the lock with only what this build used (deleted cards drop out)."""
-        return Lock({k: v for k, v in self.stamps.items() if k in self.used}, self.now)
+    def without_notes_except(self, card_ids: set[str]) -> Lock:
+        """Return the lock keeping note stamps only for these card ids (note types stay)."""
+        kept = {
+            key: stamp
+            for key, stamp in self.stamps.items()
+            if not key.startswith("note:") or key[len("note:") :] in card_ids
+        }
+        return Lock(kept, self.now, title=self.title)
+
+
+# A clock more than a day ahead is a mistake (milliseconds, a typo, a hand edit); taking it would
+# make every later import overwrite the user's edits until that day, so it is refused.
+_SLACK = 24 * 3600
 
 
 def build_time() -> int:
     """Return the time to stamp changed content with; SOURCE_DATE_EPOCH wins when set."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(epoch) if epoch.isdigit() else int(time.time())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return int(time.time())
+    if not epoch.isdigit() or len(epoch) > 12 or int(epoch) > time.time() + _SLACK:
+        raise DeckgenError(
+            f"SOURCE_DATE_EPOCH={epoch[:20]!r} is not a time in seconds since 1970 up to now"
+        )
+    return int(epoch)
 
 
 def load(cards_dir: Path) -> Lock:
     """Read the lock file next to the cards; a missing file is an empty lock."""
     path = cards_dir / LOCK_NAME
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Lock()
+    text = read_text(path, MAX_LOCK, root=cards_dir)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        stamps = {k: Stamp(str(v["hash"]), int(v["mod"])) for k, v in raw["stamps"].items()}
+        raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise SourceErrors(
             [Problem(SourceLoc(path, err.lineno), f"broken lock file: {err.msg}")]
         ) from None
-    except (KeyError, TypeError, ValueError, AttributeError):
-        message = (
-            "broken lock file: delete it to start afresh (Anki will then update every note once)"
-        )
+    except RecursionError:
+        message = "broken lock file: nested too deeply"
         raise SourceErrors([Problem(SourceLoc(path, 1), message)]) from None
-    return Lock(stamps)
+    stamps, title = _read(raw, path)
+    return Lock(stamps, title=title)
+
+
+def _read(raw: Any, path: Path) -> tuple[dict[str, Stamp], str | None]:
+    """Validate the lock's content: every stamp a sha256 and a time between 1970 and now."""
+    latest = time.time() + _SLACK
+    top = SourceLoc(path, 1)
+    fresh = "delete it to start afresh (Anki will then update every note once)"
+    if not isinstance(raw, dict) or not isinstance(raw.get("stamps"), dict):
+        raise SourceErrors([Problem(top, f"broken lock file: {fresh}")])
+    stamps: dict[str, Stamp] = {}
+    for key, value in raw["stamps"].items():
+        digest = value.get("hash") if isinstance(value, dict) else None
+        mod = value.get("mod") if isinstance(value, dict) else None
+        if not (isinstance(digest, str) and _HASH.fullmatch(digest) and type(mod) is int):
+            raise SourceErrors([Problem(top, f"broken lock file: stamp {quote(key)!r}; {fresh}")])
+        if not 0 <= mod <= latest:
+            message = f"lock file stamp {quote(key)!r} is in the future ({mod}); {fresh}"
+            raise SourceErrors([Problem(top, message)])
+        stamps[key] = Stamp(digest, mod)
+    title = raw.get("title")
+    return stamps, title if isinstance(title, str) else None
 
 
 def dumps(lock: Lock) -> str:
     """Serialise the lock deterministically (sorted, one stamp per line, diff-friendly)."""
     stamps = {k: {"hash": s.hash, "mod": s.mod} for k, s in sorted(lock.stamps.items())}
-    return json.dumps({"version": _VERSION, "stamps": stamps}, indent=1) + "\n"
+    content: dict[str, Any] = {"version": _VERSION, "stamps": stamps}
+    if lock.title is not None:
+        content["title"] = lock.title
+    return json.dumps(content, indent=1) + "\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.claims import Spec, read_spec
+from deckgen.commit import temp_path
 from deckgen.errors import Problem, SourceLoc
 from deckgen.markup import DisplayFormula, display_formulas
 from deckgen.model import Deck
@@ -186,7 +187,7 @@ def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, Any]]:
 
 def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    temp = cache_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+    temp = temp_path(cache_dir / CACHE_NAME)
     temp.write_text(json.dumps(entries, sort_keys=True, indent=0), encoding="utf-8")
     os.replace(temp, cache_dir / CACHE_NAME)
 

@@ -1,0 +1,103 @@
+"""Images a card shows: a file inside the cards folder, checked to be the image its name says.
+
+An SVG is a document that can point elsewhere (`file:///`, `http://`): the PDF step would embed
+or fetch what it points to. So an SVG may only use what it holds itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+MAX_IMAGE = 10 * 1024 * 1024  # bytes
+# File signatures: what the first bytes of each kind must be.
+_MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+}
+SUFFIXES = (*_MAGIC, ".svg")
+# In an SVG: a reference to anything but a fragment of itself or inline data.
+_SVG_OUTSIDE = re.compile(
+    rb"""(?:href|src)\s*=\s*["']\s*(?![#"']|data:)|url\(\s*["']?\s*(?![#"')]|data:)|@import"""
+    rb"""|<!ENTITY|<\?xml-stylesheet|<(?:\w+:)?(?:script|foreignObject)\b""",
+    re.IGNORECASE,
+)
+
+
+class ImageError(ValueError):
+    """Why an image cannot be used; the message follows the image's name."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image a card shows, and the name it has inside the Anki package."""
+
+    source: Path
+    digest: str
+
+    @property
+    def media_name(self) -> str:
+        return f"deckgen-{self.digest[:16]}{self.source.suffix.lower()}"
+
+
+def read(src: str, folder: Path, cards_dir: Path) -> Image:
+    """Check the image `src` of a card in `folder` and return it; raise ImageError if unusable."""
+    path = _resolve(src, folder, cards_dir)
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ImageError("is not a file")
+        with path.open("rb") as file:
+            data = file.read(MAX_IMAGE + 1)
+    except FileNotFoundError:
+        raise ImageError("not found") from None
+    except OSError as err:
+        raise ImageError(f"cannot be read: {err.strerror}") from None
+    if len(data) > MAX_IMAGE:
+        raise ImageError(f"is larger than {MAX_IMAGE // 1024 // 1024} MiB")
+    check_content(data, path.suffix.lower())
+    return Image(path, hashlib.sha256(data).hexdigest())
+
+
+def _resolve(src: str, folder: Path, cards_dir: Path) -> Path:
+    if urlsplit(src).scheme or src.startswith("/"):
+        raise ImageError("must be a file path relative to the card file")
+    name = unquote(src)
+    if "\0" in name or not name:
+        raise ImageError("is not a file name")
+    try:
+        path = (folder / name).resolve(strict=False)
+    except (OSError, RuntimeError) as err:  # a symlink loop (RuntimeError before Python 3.13)
+        raise ImageError(f"cannot be resolved: {err}") from None
+    if not path.is_relative_to(cards_dir.resolve()):
+        raise ImageError("is outside the cards folder")
+    if path.suffix.lower() not in SUFFIXES:
+        raise ImageError(f"is not one of {', '.join(SUFFIXES)}")
+    return path
+
+
+def check_content(data: bytes, suffix: str) -> None:
+    """Raise ImageError unless the bytes are an image of the kind the suffix names."""
+    if suffix == ".svg":
+        if not re.search(rb"<svg[\s>]", data[:4096]):
+            raise ImageError("is not an SVG image")
+        if _SVG_OUTSIDE.search(data):
+            raise ImageError("refers to files or addresses outside itself: an SVG must hold all")
+        return
+    if not data.startswith(_MAGIC[suffix]) or (suffix == ".webp" and data[8:12] != b"WEBP"):
+        raise ImageError(f"is not a {suffix[1:].upper()} image")
+
+
+def is_self_contained_svg(data: bytes) -> bool:
+    """Whether an SVG (a cached plot, say) holds nothing that points outside it."""
+    try:
+        check_content(data, ".svg")
+    except ImageError:
+        return False
+    return True

@@ -1,0 +1,114 @@
+"""Read files the user may not have written: bounded in size, UTF-8, no control characters, YAML
+without aliases, deep nesting or repeated keys. Every failure is a problem at its line."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deckgen.errors import Problem, SourceErrors, SourceLoc
+
+MAX_TEXT_FILE = 1024 * 1024  # bytes of a card file, deck.yaml or the lock
+MAX_YAML_DEPTH = 20  # nesting of YAML collections: settings and plot options need 3
+# Anki splits fields at U+001F and terminals obey escapes: only tab and newline (also as CRLF)
+# may appear. A lone CR would end a line for one reader and not for another.
+_CONTROL = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\r(?!\\n)")
+
+
+def read_text(
+    path: Path,
+    limit: int = MAX_TEXT_FILE,
+    *,
+    keep_line_ends: bool = False,
+    root: Path | None = None,
+) -> str:
+    """Return a text file's content with LF line ends; raise SourceErrors on anything wrong.
+
+    `keep_line_ends` returns the text exactly as stored, for a rewrite that changes one line;
+    `root` is a folder the file must be in once links are followed.
+    """
+    top = SourceLoc(path, 1)
+    try:
+        if root is not None and not path.resolve().is_relative_to(root.resolve()):
+            raise SourceErrors([Problem(top, "links to outside the cards folder")])
+        if not stat.S_ISREG(path.stat().st_mode):  # a folder, a device, a pipe that never ends
+            raise SourceErrors([Problem(top, "not a regular file")])
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)
+    except (OSError, RuntimeError) as err:  # RuntimeError: a link loop before Python 3.13
+        reason = getattr(err, "strerror", None) or "a loop of links"
+        raise SourceErrors([Problem(top, f"cannot read: {reason}")]) from None
+    if len(raw) > limit:
+        raise SourceErrors([Problem(top, f"file is larger than {limit // 1024} KiB")])
+    try:
+        # tolerate a byte-order mark; keep it when the text is to be written back
+        text = raw.decode("utf-8" if keep_line_ends else "utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceErrors([Problem(top, "not UTF-8 text")]) from None
+    raise_control_characters(text, top)
+    return text if keep_line_ends else text.replace("\r\n", "\n")
+
+
+def raise_control_characters(text: str, top: SourceLoc) -> None:
+    """Refuse control characters (all but tab and line ends), naming the first one's line."""
+    found = _CONTROL.search(text)
+    if found is not None:
+        line = top.line + text.count("\n", 0, found.start())
+        code = f"U+{ord(found.group()[0]):04X}"
+        message = f"control character {code}: only tab and line breaks may appear in card text"
+        raise SourceErrors([Problem(SourceLoc(top.path, line), message)])
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases, deep nesting or repeated keys.
+
+    Aliases let 400 bytes expand to gigabytes; nesting recurses in Python; a repeated key
+    silently keeps the last value. None of them has a use in deck settings or plot options.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            problem = f"nested more than {MAX_YAML_DEPTH} levels deep"
+            raise yaml.composer.ComposerError(None, None, problem, mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict) or key in seen:
+                problem = f"key {yaml.safe_dump(key).strip()[:40]} is repeated or not a name"
+                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_document(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML strictly; return its node tree (for key lines) and its value."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML strictly and return its value (raises yaml.YAMLError)."""
+    return yaml_document(text)[1]
