@@ -151,3 +151,49 @@ def test_user_edits_in_anki_survive_an_unchanged_rebuild(project: Path, collecti
     assert deckgen("build").exit_code == 0
     import_apkg(collection, apkg)
     assert note_by_title(collection, "Sample mean")["Back"] == "my own words"
+
+
+def test_a_card_deleted_and_restored_keeps_its_time_and_the_users_edit(
+    project: Path, collection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    apkg = built(project)
+    import_apkg(collection, apkg)
+    [(guid, (first_mod, _))] = [
+        (g, n) for g, n in apkg_notes(apkg).items() if n[1][0] == "Sample mean"
+    ]
+    note = note_by_title(collection, "Sample mean")
+    note["Back"] = "my own words"
+    collection.update_note(note)
+    # the edit is newer than the build that made the note, older than the builds below
+    collection.db.execute("update notes set mod = ? where id = ?", 1700000050, note.id)
+
+    stats = project / "cards/01-statistics.md"
+    original = stats.read_text()
+    card = "## Sample mean" + original.split("## Sample mean")[1].split("\n## ")[0]
+    stats.write_text(original.replace(card, ""))  # deleted (a branch switch, a revert ...)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
+    assert guid not in apkg_notes(built(project))
+    stats.write_text(original)  # ... and restored
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000200")
+    apkg = built(project)
+    assert apkg_notes(apkg)[guid][0] == first_mod
+    import_apkg(collection, apkg)
+    assert note_by_title(collection, "Sample mean")["Back"] == "my own words"
+
+
+def test_prune_forgets_only_deleted_cards(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    built(project)
+    lock = project / "cards/deckgen.lock"
+    stats = project / "cards/01-statistics.md"
+    original = stats.read_text()
+    card = "## Sample mean" + original.split("## Sample mean")[1].split("\n## ")[0]
+    stats.write_text(original.replace(card, ""))
+    built(project)
+    assert '"note:sample-mean"' in lock.read_text()  # kept while the card is away
+    result = deckgen("prune")
+    assert result.exit_code == 0, result.output
+    assert "removed 1 stamp of deleted cards" in result.output
+    assert '"note:sample-mean"' not in lock.read_text()
+    assert lock.read_text().count('"note:') == CARDS - 1

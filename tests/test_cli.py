@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import deckgen
 
 
@@ -64,3 +66,21 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "deckgen"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
     assert "build" in result.stdout and "check" in result.stdout
+
+
+def test_a_renamed_deck_title_is_pointed_out(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert deckgen("build", "--only", "apkg").exit_code == 0
+    settings = project / "cards/deck.yaml"
+    settings.write_text(settings.read_text().replace("Test Deck", "Exam Deck"))
+    with caplog.at_level(logging.WARNING):
+        assert deckgen("build", "--only", "apkg").exit_code == 0
+    assert (
+        "cards/deck.yaml:1: the deck title changed from 'Test Deck' to 'Exam Deck': "
+        "Anki keeps the cards already imported in 'Test Deck'" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert deckgen("build", "--only", "apkg").exit_code == 0
+    assert "title changed" not in caplog.text  # said once, then the lock knows the new title
