@@ -108,7 +108,7 @@ BAD = [
     ("kind: ci-coverage\nlevel: 1.5", 1, "plot option 'level' must be ≤ 0.999"),
     ("kind: clt\nsizes: [1, 2, 3, 4, 5, 6, 7]", 1, "must list 1 to 6 values"),
     ("kind: activations\nfunctions: [relu, swish]", 1, "must be one of sigmoid, tanh"),
-    ("kind: roc\nkind: pmf", 1, "plot option 'kind' is given twice"),
+    ("kind: roc\nkind: pmf", 1, "plot block is not valid YAML: key 'kind' is given twice"),
     ("kind: roc\ncaption: a: b", 1, "put text that contains ': ' in quotes"),
     ("kind: roc\n\tseparation: 1", 1, "not valid YAML: found character '\\t'"),
     ("kind: roc\nseparation: [1, 2", 1, "not valid YAML: expected ',' or ']'"),

@@ -12,6 +12,7 @@ import click
 
 from deckgen import __version__
 from deckgen.config import OUTPUTS, PAPERS, BuildOptions
+from deckgen.errors import Problem, SourceErrors, SourceLoc, printable, quote
 
 _OUT = click.option(
     "--out",
@@ -38,8 +39,6 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except OSError as err:
-            from deckgen.errors import Problem, SourceErrors, SourceLoc
-
             where = SourceLoc(Path(str(err.filename or ".")), 0)
             raise SourceErrors([Problem(where, err.strerror or str(err))]) from None
 
@@ -72,7 +71,7 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -
     with _progress(3 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)
-    outputs = ", ".join(str(p) for p in result.outputs)
+    outputs = ", ".join(printable(str(p)) for p in result.outputs)
     plots = f", {result.plots} plots ({result.plots_drawn} drawn)" if result.plots else ""
     click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
 
@@ -101,7 +100,7 @@ def verify(cards_dir: Path, out_dir: Path, strict: bool) -> None:
     _print_table(report.table())
     for loc, reason in report.unclaimed():
         if reason is not None:  # formulas with no block at all are among the failures below
-            click.echo(f"{loc}: unverified: {reason}")
+            click.echo(f"{loc}: unverified: {quote(reason, 200)}")
     cached = len(report.results) - report.checked
     click.echo(f"{report.checked} claims checked, {cached} from the cache ({report.seconds:.1f} s)")
     raise_if_any(report.strict_failures() if strict else report.failures)
@@ -113,7 +112,7 @@ def _print_table(rows: list[tuple[str, int, int, int, int, int]]) -> None:
     width = max(len(str(row[0])) for row in [header, *rows, total])
     for row in [header, *rows, total]:
         cells = "".join(f"{cell:>9}" for cell in row[1:])
-        click.echo(f"{row[0]:<{width}}{cells}")
+        click.echo(f"{printable(str(row[0])):<{width}}{cells}")
 
 
 @main.command()

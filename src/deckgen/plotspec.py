@@ -22,6 +22,7 @@ import yaml
 from deckgen.claims import Domain, Spec, read_spec
 from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import Add, Div, Expr, Mul, Neg, Num, Sym
+from deckgen.sources import yaml_document
 
 MAX_SERIES = 6
 MAX_PARAMETER = 1000  # |value| of a distribution parameter: plots of larger ones say nothing new
@@ -279,8 +280,7 @@ class _Located(Exception):
 def _entries(source: str, loc: SourceLoc) -> dict[str, tuple[Any, SourceLoc]]:
     """Parse the block with PyYAML's safe loader, keeping each key's line."""
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        values = yaml.safe_load(source)
+        node, values = yaml_document(source)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         last = max(len(source.splitlines()) - 1, 0)  # "unexpected end" marks the line after
@@ -291,11 +291,9 @@ def _entries(source: str, loc: SourceLoc) -> dict[str, tuple[Any, SourceLoc]]:
     if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
         raise _Located(loc, "plot block must be lines of `option: value`, starting with `kind:`")
     entries: dict[str, tuple[Any, SourceLoc]] = {}
-    for key_node, _ in node.value:
-        name, where = str(key_node.value), loc.at(key_node.start_mark.line)
-        if name in entries:
-            raise _Located(where, f"plot option '{name}' is given twice")
-        entries[name] = (values[key_node.value], where)
+    # the loader refuses repeated keys and merges: the nodes and the values pair up in order
+    for (key_node, _), (key, value) in zip(node.value, values.items(), strict=True):
+        entries[str(key)] = (value, loc.at(key_node.start_mark.line))
     return entries
 
 
@@ -308,7 +306,7 @@ class _Reader:
 
     def read(self, formula: Formula | None) -> Plot | None:
         kind, kind_loc = self.entries.pop("kind", (None, self.loc))
-        if kind not in OPTIONS:
+        if not isinstance(kind, str) or kind not in OPTIONS:
             message = f"plot needs a kind, one of {', '.join(OPTIONS)}; got {_show(kind)}"
             self._problem(kind_loc, message)
             return None

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from deckgen.errors import Problem, SourceErrors, SourceLoc
+from deckgen.errors import Problem, SourceErrors, SourceLoc, quote
 
 MAX_TEXT_FILE = 1024 * 1024  # bytes of a card file, deck.yaml or the lock
 MAX_YAML_DEPTH = 20  # nesting of YAML collections: settings and plot options need 3
@@ -91,11 +91,18 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, list | dict) or key in seen:
-                problem = f"key {yaml.safe_dump(key).strip()[:40]} is repeated or not a name"
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problem = "merge keys (<<) are not allowed"
                 raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
-            seen.add(key)
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict | set):
+                problem = "a key must be a plain name"
+            elif key in seen:
+                problem = f"key '{quote(str(key))}' is given twice"
+            else:
+                seen.add(key)
+                continue
+            raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
 

@@ -180,9 +180,20 @@ def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, Any]]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}  # a damaged cache only costs time
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: entry for key, entry in data.items() if _valid_entry(entry)}
+
+
+def _valid_entry(entry: Any) -> bool:
+    """Whether a cached outcome has the shape `run` gives (anything else is checked again)."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("status") in ("proved", "numeric", "failed")
+        and isinstance(entry.get("message", ""), str)
+    )
 
 
 def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
