@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 
-from deckgen.errors import DeckgenError, Problem, SourceErrors, SourceLoc, quote
+from deckgen.errors import DeckgenError, Problem, SourceLoc, quote, raise_if_any
 from deckgen.markup import code_css, read_template, render
 from deckgen.model import Deck, Note, inline_html
 from deckgen.plots import Figures
@@ -55,45 +55,88 @@ def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
     log.info("laying out %d entries", len(deck.notes))
     fetcher = _local_fetcher(deck.cards_dir.resolve())
     seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
+    failures = _Failures()
+    weasyprint_log = logging.getLogger("weasyprint")
+    weasyprint_log.addHandler(failures)
+    weasyprint_log.propagate = False  # reported below, as problems at their cards
     try:
-        with _fixed_font_dates(), _time_limit(seconds):
+        with _fixed_font_dates(), _time_limit(seconds) as clock:
             html = HTML(string=page, base_url=str(deck.cards_dir.resolve()), url_fetcher=fetcher)
             pdf: bytes = html.write_pdf()
     except FatalURLFetchingError:
-        where = SourceLoc(deck.cards_dir, 0)
-        message = (
-            f"the cheatsheet refers to '{quote(fetcher.refused)}': only files in the cards folder"
-        )
-        raise SourceErrors([Problem(where, message)]) from None
+        failures.messages.append(f"refused to open {fetcher.refused}")
     except _Timeout:
-        raise DeckgenError(f"typesetting the cheatsheet took longer than {seconds:.0f} s") from None
+        pass
+    finally:
+        weasyprint_log.removeHandler(failures)
+        weasyprint_log.propagate = True
+    if clock.expired:
+        raise DeckgenError(f"typesetting the cheatsheet took longer than {seconds:.0f} s")
+    # WeasyPrint leaves out what it cannot load or draw: that is a smaller PDF, so an error.
+    raise_if_any([_failure(message, deck) for message in failures.messages])
     return pdf
 
 
 TIME_LIMIT, TIME_PER_CARD = 120.0, 1.0  # seconds; the shipped deck takes about 0.05 s a card
 
 
+class _Failures(logging.Handler):
+    """Collects what WeasyPrint could not load or draw (it logs it and goes on without it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _failure(message: str, deck: Deck) -> Problem:
+    """Place a WeasyPrint failure at the card whose image it names, else at the cards folder."""
+    where = next(
+        (
+            note.card.loc
+            for note in deck.notes
+            for image in note.images
+            if image.source.as_uri() in message
+        ),
+        SourceLoc(deck.cards_dir, 0),
+    )
+    return Problem(where, f"the cheatsheet cannot show this: {quote(message, 160)}")
+
+
 class _Timeout(Exception):
     pass
 
 
+@dataclass
+class _Clock:
+    expired: bool = False
+
+
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Stop a layout that runs too long (pure Python, so a timer signal can interrupt it)."""
+def _time_limit(seconds: float) -> Iterator[_Clock]:
+    """Stop a layout that runs too long (pure Python, so a timer signal can interrupt it).
+
+    WeasyPrint swallows any exception while it draws an SVG, so the signal repeats every second
+    after the limit until one lands elsewhere; `expired` tells even if all were swallowed.
+    """
+    clock = _Clock()
     if (
         not hasattr(signal, "setitimer")
         or threading.current_thread() is not threading.main_thread()
     ):
-        yield  # no timer signals on this platform or thread
+        yield clock  # no timer signals on this platform or thread
         return
 
     def stop(_signum: int, _frame: object) -> None:
+        clock.expired = True
         raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
-        yield
+        yield clock
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -7,13 +7,17 @@ or fetch what it points to. So an SVG may only use what it holds itself.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from deckgen.errors import quote
+
 MAX_IMAGE = 10 * 1024 * 1024  # bytes
+MAX_PIXELS = 25_000_000  # decoded, 100 MB of memory; a 10 MiB PNG can hold gigabytes of pixels
 # File signatures: what the first bytes of each kind must be.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     ".png": (b"\x89PNG\r\n\x1a\n",),
@@ -92,6 +96,26 @@ def check_content(data: bytes, suffix: str) -> None:
         return
     if not data.startswith(_MAGIC[suffix]) or (suffix == ".webp" and data[8:12] != b"WEBP"):
         raise ImageError(f"is not a {suffix[1:].upper()} image")
+    _check_raster(data, suffix)
+
+
+def _check_raster(data: bytes, suffix: str) -> None:
+    """Read the image's size and check its data, as the PDF step and Anki will decode it."""
+    from PIL import Image as Picture  # Pillow: WeasyPrint's and Matplotlib's image library
+
+    kind = suffix[1:].upper()
+    try:
+        with Picture.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+            if width * height <= MAX_PIXELS:
+                picture.verify()
+    except Picture.DecompressionBombError:
+        width = height = MAX_PIXELS  # far too many pixels: reported below
+    # Pillow raises many kinds of exception for damaged data; each means the same here.
+    except Exception as err:
+        raise ImageError(f"is a damaged {kind} image ({quote(str(err), 80)})") from None
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"has too many pixels (at most {MAX_PIXELS // 10**6} million)")
 
 
 def is_self_contained_svg(data: bytes) -> bool:
