@@ -12,7 +12,7 @@ import yaml
 
 from deckgen.errors import Problem, SourceErrors, SourceLoc, quote
 
-MAX_TEXT_FILE = 1024 * 1024  # bytes of a card file, deck.yaml or the lock
+MAX_TEXT_FILE = 256 * 1024  # bytes of a card file or deck.yaml (the largest shipped: 7 KiB)
 MAX_YAML_DEPTH = 20  # nesting of YAML collections: settings and plot options need 3
 # Anki splits fields at U+001F and terminals obey escapes: only tab and newline (also as CRLF)
 # may appear. A lone CR would end a line for one reader and not for another.
