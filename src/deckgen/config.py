@@ -64,6 +64,10 @@ def _validate(raw: Any, top: SourceLoc) -> DeckConfig:
     for key in ("id", "title", "slug"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             problems.append(Problem(top, f"'{key}' must be a non-empty text"))
+    title = raw.get("title")
+    if isinstance(title, str) and any(not part.strip() for part in title.split("::")):
+        message = "'title' names the top-level Anki deck: no empty part around '::'"
+        problems.append(Problem(top, message))
     if isinstance(raw.get("slug"), str) and not _SLUG.fullmatch(raw["slug"]):
         message = "'slug' may hold only letters, digits, '.', '-' and '_' (at most 100)"
         problems.append(Problem(top, message))
