@@ -393,9 +393,15 @@ _JOINER = "\\&#8288;"
 _CLOZE_SYNTAX = {"{{": "{&#123;", "}}": "}&#125;", "::": ":&#58;"}
 
 
+# Anki plays `[sound:...]` and speaks `[anki:tts ...]` written anywhere on a card.
+_AV_TAG = re.compile(r"\[(?=sound:|anki:)", re.IGNORECASE)
+
+
 def _inert(markup: str, env: EnvType) -> str:
-    """Make rendered text show as written in Anki: no MathJax delimiters, no cloze syntax."""
+    """Make rendered text show as written in Anki: no MathJax delimiters, sound tags or cloze
+    syntax."""
     markup = _MATH_DELIMITER.sub(_JOINER, markup)
+    markup = _AV_TAG.sub("[&#8288;", markup)
     if env.get("cloze"):
         for syntax, reference in _CLOZE_SYNTAX.items():
             markup = markup.replace(syntax, reference)
