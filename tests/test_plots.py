@@ -115,6 +115,11 @@ BAD = [
     ("- kind: roc", 0, "lines of `option: value`"),
     ("kind: long-tail\ntail: pareto\nshape: 1.5", 2, "a Pareto tail needs shape > 2"),
     ("kind: bias-variance\npoints: 10\ndegrees: [0, 12]", 2, "degree at most 8"),
+    (
+        "kind: clt\nsizes: [1000]\nsamples: 100000",
+        2,
+        "'samples' with sizes up to 1000: at most 10000",
+    ),
 ]
 
 

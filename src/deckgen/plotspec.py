@@ -25,6 +25,7 @@ from deckgen.latex import Add, Div, Expr, Mul, Neg, Num, Sym
 from deckgen.sources import yaml_document
 
 MAX_SERIES = 6
+MAX_DRAWS = 10_000_000  # random numbers a simulated plot may hold
 MAX_PARAMETER = 1000  # |value| of a distribution parameter: plots of larger ones say nothing new
 
 # name -> (LaTeX, verify block); tests check these blocks exactly as `deckgen verify` checks cards
@@ -427,6 +428,15 @@ def _conflicts(kind: str, settings: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "long-tail" and settings["tail"] == "pareto" and (settings["shape"] or 3) <= 2:
         # the plot compares with the normal of the same mean and SD: they must be finite
         found.append(("shape", "a Pareto tail needs shape > 2 (a finite variance to compare)"))
+    if kind == "clt" and settings["samples"] * max(settings["sizes"]) > MAX_DRAWS:
+        # every draw is held in memory at once: 10 million take 80 MB
+        most = MAX_DRAWS // max(settings["sizes"])
+        found.append(
+            (
+                "samples",
+                f"plot option 'samples' with sizes up to {max(settings['sizes'])}: at most {most}",
+            )
+        )
     if kind == "bias-variance" and settings["degrees"][1] > settings["points"] - 2:
         most = settings["points"] - 2
         found.append(("degrees", f"with {settings['points']} points, plot degree at most {most}"))
