@@ -55,7 +55,8 @@ def finish(out_dir: Path) -> None:
         targets = []
     for target in (Path(t) for t in targets if isinstance(t, str)):
         # Only deckgen's own files: a journal is in the build folder, which others may touch.
-        if target.suffix in _OUTPUT_SUFFIXES or target.name == "deckgen.lock":
+        output = target.suffix in _OUTPUT_SUFFIXES and target.parent == out_dir.resolve()
+        if output or target.name == "deckgen.lock":
             with contextlib.suppress(FileNotFoundError):
                 os.replace(temp_path(target), target)
     journal.unlink(missing_ok=True)
