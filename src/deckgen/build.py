@@ -58,7 +58,7 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
                 deck, options.paper or config.paper, figures
             )
         commit.commit(outputs, options.out_dir)
-    products = [path for path in outputs if path.parent == options.out_dir]
+    products = [path for path in outputs if path.name != state.LOCK_NAME]
     result = _result(deck, written, started, products)
     return replace(result, plots=len(figures.by_key), plots_drawn=figures.drawn)
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def commit(files: dict[Path, bytes], out_dir: Path) -> None:
     """Write every file, then rename them all into place as one unit."""
     try:
         for path, data in files.items():
-            _write_synced(temp_path(path), data)
+            _write_synced(temp_path(path), data, like=path)
         targets = [str(path.resolve()) for path in files]
         _write_synced(temp_path(out_dir / JOURNAL), json.dumps(targets).encode())
         os.replace(temp_path(out_dir / JOURNAL), out_dir / JOURNAL)
@@ -51,9 +52,9 @@ def finish(out_dir: Path) -> None:
     journal = out_dir / JOURNAL
     try:
         targets = json.loads(journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         targets = []
-    for target in (Path(t) for t in targets if isinstance(t, str)):
+    for target in (Path(t) for t in targets if isinstance(t, str) and "\0" not in t):
         # Only deckgen's own files: a journal is in the build folder, which others may touch.
         output = target.suffix in _OUTPUT_SUFFIXES and target.parent == out_dir.resolve()
         if output or target.name == "deckgen.lock":
@@ -74,11 +75,15 @@ def clean_stale(folders: list[Path]) -> None:
                     (Path(folder) / name).unlink(missing_ok=True)
 
 
-def _write_synced(path: Path, data: bytes) -> None:
+def _write_synced(path: Path, data: bytes, like: Path | None = None) -> None:
+    """Write a file to the disk; it gets the permissions of `like` if that exists."""
     with path.open("wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
+    with contextlib.suppress(FileNotFoundError):
+        if like is not None:
+            os.chmod(path, stat.S_IMODE(like.stat().st_mode))
 
 
 @contextlib.contextmanager
@@ -90,8 +95,9 @@ def exclusive(folders: list[Path]) -> Iterator[None]:
         yield
         return
     held: list[int] = []
+    unique = {folder.resolve(): folder for folder in folders}  # --out may be the cards folder
     try:
-        for folder in folders:
+        for folder in unique.values():
             descriptor = os.open(folder, os.O_RDONLY)
             held.append(descriptor)
             try:

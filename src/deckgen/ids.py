@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def _rewrite(path: Path, new_ids: dict[int, str]) -> None:
     tmp = temp_path(path)
     try:
         tmp.write_bytes("\n".join(lines).encode("utf-8"))
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))  # a private card file stays private
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 from deckgen.errors import quote
 
@@ -27,11 +28,15 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
     ".webp": (b"RIFF",),
 }
 SUFFIXES = (*_MAGIC, ".svg")
-# In an SVG: a reference to anything but a fragment of itself or inline data.
-_SVG_OUTSIDE = re.compile(
-    rb"""(?:href|src)\s*=\s*["']\s*(?![#"']|data:)|url\(\s*["']?\s*(?![#"')]|data:)|@import"""
-    rb"""|<!ENTITY|<\?xml-stylesheet|<(?:\w+:)?(?:script|foreignObject)\b""",
-    re.IGNORECASE,
+# Markup declarations (entities, default attributes) and style sheets are never needed in an
+# image and can bring in anything: refused before parsing.
+_SVG_DECLARATIONS = re.compile(rb"<!(?!--|\[CDATA\[|DOCTYPE[^\[>]*>)|<\?xml-stylesheet", re.I)
+_SVG_ACTIVE = {"script", "foreignObject", "handler", "listener"}
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+# A CSS reference to something other than a fragment of the image or inline data.
+_CSS_OUTSIDE = re.compile(
+    r"@import|@font-face|image-set|(?:url|src|image)\(\s*['\"]?\s*(?![#'\")]|data:)", re.I
 )
 
 
@@ -89,14 +94,65 @@ def _resolve(src: str, folder: Path, cards_dir: Path) -> Path:
 def check_content(data: bytes, suffix: str) -> None:
     """Raise ImageError unless the bytes are an image of the kind the suffix names."""
     if suffix == ".svg":
-        if not re.search(rb"<svg[\s>]", data[:4096]):
-            raise ImageError("is not an SVG image")
-        if _SVG_OUTSIDE.search(data):
-            raise ImageError("refers to files or addresses outside itself: an SVG must hold all")
+        _check_svg(data)
         return
     if not data.startswith(_MAGIC[suffix]) or (suffix == ".webp" and data[8:12] != b"WEBP"):
         raise ImageError(f"is not a {suffix[1:].upper()} image")
     _check_raster(data, suffix)
+
+
+def _check_svg(data: bytes) -> None:
+    """An SVG must be well-formed XML that refers to nothing outside itself and runs nothing."""
+    if _SVG_DECLARATIONS.search(data):
+        raise ImageError("declares entities, attributes or a style sheet: not allowed in an SVG")
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as err:
+        raise ImageError(f"is not a well-formed SVG image ({err})") from None
+    if _local(root.tag) != "svg":
+        raise ImageError("is not an SVG image")
+    for element in root.iter():
+        tag = _local(element.tag)
+        if tag in _SVG_ACTIVE:
+            raise ImageError(f"holds a <{tag}> element: not allowed in an SVG")
+        for name, value in element.attrib.items():
+            problem = _attribute_problem(_local(name), value)
+            if problem:
+                raise ImageError(problem)
+        if tag == "style" and _css_refers_outside(element.text or ""):
+            raise ImageError("refers to files or addresses outside itself: an SVG must hold all")
+
+
+def _local(name: str) -> str:
+    """An XML name without its namespace."""
+    return name.rsplit("}", 1)[-1]
+
+
+def _attribute_problem(name: str, value: str) -> str | None:
+    if name.lower().startswith("on"):
+        return f"has an event handler ({quote(name)}): not allowed in an SVG"
+    if name == "base":  # xml:base makes even `#id` point elsewhere
+        return "sets xml:base: not allowed in an SVG"
+    reference = value.strip()
+    if name in ("href", "src") and not reference.startswith(("#", "data:")):
+        return f"refers to '{quote(reference)}': an SVG must hold all it shows"
+    if _css_refers_outside(value):
+        return "refers to files or addresses outside itself: an SVG must hold all"
+    return None
+
+
+def _css_character(escape: re.Match[str]) -> str:
+    if escape[2] is not None:
+        return escape[2]
+    code = int(escape[1], 16)
+    return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"  # as CSS reads an escape
+
+
+def _css_refers_outside(css: str) -> bool:
+    """Whether CSS (a style sheet or a property value) refers to anything outside the image."""
+    plain = _CSS_ESCAPE.sub(_css_character, css)
+    plain = _CSS_COMMENT.sub("", plain)
+    return bool(_CSS_OUTSIDE.search(plain))
 
 
 def _check_raster(data: bytes, suffix: str) -> None:

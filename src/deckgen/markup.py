@@ -120,6 +120,16 @@ class Rendered:
     images: list[Image] = field(default_factory=list)
     plots: list[Plot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    deletions: set[int] = field(default_factory=set)  # cloze numbers with something to hide
+
+
+def _count_deletion(token: Token, previous: Token | None, loc: SourceLoc, out: Rendered) -> None:
+    """Note each cloze deletion's number; an empty one makes no Anki card, so it is an error."""
+    if token.type == "cloze_close" and previous is not None and previous.type == "cloze_open":
+        out.problems.append(Problem(loc, "empty cloze deletion: Anki makes no card for it"))
+        out.deletions.discard(previous.meta["n"])
+    elif token.type == "cloze_open":
+        out.deletions.add(token.meta["n"])
 
 
 def render(
@@ -137,8 +147,11 @@ def render(
     """
     tokens = markdown_parser().parse(markdown)
     result = Rendered("")
+    previous: Token | None = None
     for token, line in _located(tokens, loc):
         _inspect(token, line, cards_dir, cloze, result)
+        _count_deletion(token, previous, line, result)
+        previous = token
     _declare_plots(tokens, loc, result)
     renderer = _AnkiRenderer() if target == "anki" else _PrintRenderer()
     env: dict[str, Any] = {"cloze": cloze, "plot_svgs": plot_svgs or {}}
@@ -285,6 +298,10 @@ def _check_math(token: Token, loc: SourceLoc, cloze: bool, out: Rendered) -> Non
     except MathError as err:
         out.problems.append(Problem(loc, f"cannot typeset formula ${quote(latex)}$: {err}"))
         return
+    if not mathsafety.braces_close(latex):
+        message = "its braces do not pair up as MathJax counts them, so the math would run on"
+        out.problems.append(Problem(loc, f"formula ${quote(latex)}$: {message}"))
+        return
     if math.width > MAX_WIDTH:
         message = (
             f"formula ${quote(latex)}$ is {math.width:.0f} em wide; split it (at most {MAX_WIDTH})"
@@ -337,10 +354,16 @@ class _AnkiRenderer(_Renderer):
     def plot(self, plot: Plot, env: EnvType) -> str:
         # Both drawings go in the note; the note type's CSS shows the one for the current mode.
         day, night = plot.media_name(), plot.media_name(night=True)
-        caption = _inert(_caption(plot), env)
+        caption, alt = _inert(_caption(plot), env), _attribute(plot.caption or f"{plot.kind} plot")
         return (
-            f'<div class="plot"><img class="plot-day" src="{day}" alt="{_alt(plot)}">'
-            f'<img class="plot-night" src="{night}" alt="{_alt(plot)}">{caption}</div>\n'
+            f'<div class="plot"><img class="plot-day" src="{day}" alt="{alt}">'
+            f'<img class="plot-night" src="{night}" alt="{alt}">{caption}</div>\n'
+        )
+
+    @staticmethod
+    def renderAttrs(token: Token) -> str:
+        return "".join(
+            f' {_attribute(key)}="{_attribute(str(value))}"' for key, value in token.attrItems()
         )
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -375,7 +398,7 @@ class _AnkiRenderer(_Renderer):
         token = tokens[idx]
         image: Image | None = token.meta.get("image")
         src = image.media_name if image else ""
-        return f'<img src="{html.escape(src)}" alt="{html.escape(token.content)}">'
+        return f'<img src="{html.escape(src)}" alt="{_attribute(token.content)}">'
 
     def cloze_open(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env: EnvType) -> str:
         return f"{{{{c{tokens[idx].meta['n']}::"
@@ -395,6 +418,12 @@ _CLOZE_SYNTAX = {"{{": "{&#123;", "}}": "}&#125;", "::": ":&#58;"}
 
 # Anki plays `[sound:...]` and speaks `[anki:tts ...]` written anywhere on a card.
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)", re.IGNORECASE)
+
+
+def _attribute(value: str) -> str:
+    """Escape an attribute value for an Anki field (alt text, link address and title): Anki reads
+    cloze and sound syntax in attributes too, and a character reference there means the same."""
+    return _inert(html.escape(value, quote=True), {"cloze": True})
 
 
 def _inert(markup: str, env: EnvType) -> str:

@@ -99,7 +99,10 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
         images=tuple(title.images + front.images + back.images),
         plots=tuple(front.plots + back.plots),
     )
-    return note, title.problems + front.problems + back.problems
+    problems = title.problems + front.problems + back.problems
+    if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion
+        problems.append(Problem(card.loc, "cloze card has no deletion: mark one like {{c1::text}}"))
+    return note, problems
 
 
 def inline_html(html: str) -> str:

@@ -90,13 +90,20 @@ def _cached(folder: Path, key: str) -> Figure | None:
 
 
 def _store(folder: Path, key: str, figure: Figure) -> None:
-    """Write each file under a temporary name first: a killed build leaves no half file."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write each file under a temporary name first: a killed build leaves no half file.
+
+    A cache that cannot be written only costs time: the plot is drawn again next time.
+    """
     for suffix, data in zip(_SUFFIXES, (figure.svg, figure.png, figure.png_night), strict=True):
         path = folder / f"{key}{suffix}"
         temp = temp_path(path)
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        except OSError as err:
+            log.info("cannot keep plot %s in the cache: %s", key, err)
+            temp.unlink(missing_ok=True)
 
 
 def _draw(plot: Plot) -> Figure:

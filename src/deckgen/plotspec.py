@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from deckgen.claims import Domain, Spec, read_spec
-from deckgen.errors import Problem, SourceLoc
+from deckgen.errors import Problem, SourceLoc, quote
 from deckgen.latex import Add, Div, Expr, Mul, Neg, Num, Sym
 from deckgen.sources import yaml_document
 
@@ -103,6 +103,8 @@ def number(
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Bad(f"must be a number, not {_show(value)}")
+        if not math.isfinite(value):
+            raise _Bad(f"must be a finite number, not {_show(value)}")
         if integer and not isinstance(value, int):
             raise _Bad(f"must be a whole number, not {_show(value)}")
         if low is not None and (value < low or (low_open and value == low)):
@@ -461,7 +463,7 @@ def plain(name: str) -> str:
 def _exact(value: Any) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Bad(f"must be a number, not {_show(value)}")
-    if abs(value) > MAX_PARAMETER:
+    if not math.isfinite(value) or abs(value) > MAX_PARAMETER:
         raise _Bad(f"= {_show(value)} is too large to plot (at most {MAX_PARAMETER})")
     return Fraction(str(value))
 
@@ -517,7 +519,7 @@ def _parts(bound: Expr) -> tuple[Expr, ...]:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else repr(value)
+    return quote(json.dumps(value, default=str) if not isinstance(value, str) else repr(value))
 
 
 def _show_fraction(value: Fraction) -> str:

@@ -63,16 +63,31 @@ def raise_control_characters(text: str, top: SourceLoc) -> None:
         raise SourceErrors([Problem(SourceLoc(top.path, line), message)])
 
 
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+}
+
+
+_UNDATED = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases, deep nesting or repeated keys.
+    """PyYAML's safe loader without aliases, deep nesting, repeated keys, tags or control
+    characters: values are text, numbers, booleans, lists and mappings.
 
     Aliases let 400 bytes expand to gigabytes; nesting recurses in Python; a repeated key
-    silently keeps the last value. None of them has a use in deck settings or plot options.
+    silently keeps the last value; a tag (`!!binary`, `!!set`) or a date makes a value no
+    option expects; an escape (`"\\x1f"`) makes a control character the file may not hold.
+    None of them has a use in deck settings or plot options.
     """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.depth = 0
+        self.yaml_implicit_resolvers = _UNDATED  # dates stay text: no option is a date
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -87,6 +102,24 @@ class _StrictLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node.tag not in _PLAIN_TAGS:
+            problem = f"tag '{quote(node.tag)}' is not allowed: write plain values"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:  # a number of 5,000 digits ...
+            problem = f"cannot read this value: {quote(str(err), 80)}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    def construct_scalar(self, node: Any) -> Any:
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and (found := _CONTROL.search(value)):
+            code = f"U+{ord(found.group()[0]):04X}"
+            problem = f"control character {code} in a value: only tab and line breaks may appear"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        return value
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()

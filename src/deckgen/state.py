@@ -98,8 +98,8 @@ def load(cards_dir: Path) -> Lock:
         raise SourceErrors(
             [Problem(SourceLoc(path, err.lineno), f"broken lock file: {err.msg}")]
         ) from None
-    except RecursionError:
-        message = "broken lock file: nested too deeply"
+    except (RecursionError, ValueError):  # ValueError: a number of over 4,300 digits
+        message = "broken lock file: nested too deeply or a number too long"
         raise SourceErrors([Problem(SourceLoc(path, 1), message)]) from None
     stamps, title = _read(raw, path)
     return Lock(stamps, title=title)
@@ -118,7 +118,9 @@ def _read(raw: Any, path: Path) -> tuple[dict[str, Stamp], str | None]:
         mod = value.get("mod") if isinstance(value, dict) else None
         if not (isinstance(digest, str) and _HASH.fullmatch(digest) and type(mod) is int):
             raise SourceErrors([Problem(top, f"broken lock file: stamp {quote(key)!r}; {fresh}")])
-        if not 0 <= mod <= latest:
+        if mod < 0:
+            raise SourceErrors([Problem(top, f"lock file stamp {quote(key)!r} is negative")])
+        if mod > latest:
             message = f"lock file stamp {quote(key)!r} is in the future ({mod}); {fresh}"
             raise SourceErrors([Problem(top, message)])
         stamps[key] = Stamp(digest, mod)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -20,6 +21,8 @@ from deckgen.commit import temp_path
 from deckgen.errors import Problem, SourceLoc
 from deckgen.markup import DisplayFormula, display_formulas
 from deckgen.model import Deck
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -197,10 +200,14 @@ def _valid_entry(entry: Any) -> bool:
 
 
 def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
-    cache_dir.mkdir(parents=True, exist_ok=True)
     temp = temp_path(cache_dir / CACHE_NAME)
-    temp.write_text(json.dumps(entries, sort_keys=True, indent=0), encoding="utf-8")
-    os.replace(temp, cache_dir / CACHE_NAME)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(entries, sort_keys=True, indent=0), encoding="utf-8")
+        os.replace(temp, cache_dir / CACHE_NAME)
+    except OSError as err:  # a cache that cannot be written only costs time next run
+        log.info("cannot write the verification cache: %s", err)
+        temp.unlink(missing_ok=True)
 
 
 # --- worker processes with a hard time limit --------------------------------------------------
