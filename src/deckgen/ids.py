@@ -84,9 +84,9 @@ def _rewrite(path: Path, new_ids: dict[int, str]) -> None:
 
 def with_id(heading: str, card_id: str) -> str:
     """Return a heading line with `#card_id` in its attribute block (made if absent)."""
-    block = ATTRS.search(heading)
+    text = re.sub(r"[ \t]+#+[ \t]*$", "", heading.rstrip())  # an ATX closing sequence
+    block = ATTRS.search(text)
     if block:
         start = block.start(1)
-        return f"{heading[:start]}#{card_id} {heading[start:].lstrip()}"
-    text = re.sub(r"[ \t]+#+[ \t]*$", "", heading.rstrip())  # an ATX closing sequence
+        return f"{text[:start]}#{card_id} {text[start:].lstrip()}"
     return f"{text} {{#{card_id}}}"

@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -247,11 +247,22 @@ def _located(tokens: list[Token], loc: SourceLoc) -> Iterator[tuple[Token, Sourc
         yield token, line
         cursor = 0
         for child in token.children or []:
-            needle = child.attrGet("src") or child.content
-            found = token.content.find(str(needle), cursor) if needle else -1
-            if found >= 0:
-                cursor = found
+            for needle in _needles(child):
+                found = token.content.find(needle, cursor)
+                if found >= 0:
+                    cursor = found
+                    break
             yield child, line.at(token.content.count("\n", 0, cursor))
+
+
+def _needles(child: Token) -> list[str]:
+    """What an inline token's source text may be found by, most telling first."""
+    if child.type == "cloze_open":
+        return [f"{{{{c{child.meta['n']}::"]
+    addresses = [str(child.attrGet(name)) for name in ("src", "href") if child.attrGet(name)]
+    # markdown-it percent-encodes addresses: the source has them as written
+    needles = [form for address in addresses for form in (unquote(address), address)]
+    return [*needles, child.content] if child.content else needles
 
 
 def _inspect(token: Token, loc: SourceLoc, cards_dir: Path, cloze: bool, out: Rendered) -> None:
@@ -266,7 +277,8 @@ def _inspect(token: Token, loc: SourceLoc, cards_dir: Path, cloze: bool, out: Re
     elif token.type == "text" and CLOZE_OPEN.search(token.content):
         out.problems.append(Problem(loc, "cloze deletion is not closed with '}}'"))
     elif token.type == "cloze_open" and not cloze:
-        out.problems.append(Problem(loc, "cloze deletion in a card that is not type=cloze"))
+        message = "cloze deletion outside the text of a type=cloze card (not in titles or answers)"
+        out.problems.append(Problem(loc, message))
     elif token.type == "cloze_open" and not 1 <= token.meta["n"] <= MAX_CLOZE:
         message = (
             f"cloze number c{quote(str(token.meta['n']))}: number deletions c1 to c{MAX_CLOZE}"

@@ -234,7 +234,11 @@ def _split_attrs(text: str) -> tuple[str, str]:
 def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
     """Return the id, card type and what is wrong with an attribute block."""
     card_id, kind, bad = None, "basic", []
-    for item in attrs.split():
+    items = attrs.split()
+    for twice in ("#", "type="):
+        if sum(item.startswith(twice) for item in items) > 1:
+            bad.append(f"the attribute block gives '{twice}' twice: give each once")
+    for item in items:
         if item.startswith("#"):
             card_id = item[1:]
             if not ID_PATTERN.fullmatch(card_id):

@@ -323,6 +323,7 @@ class _Reader:
         }
         if drawn is not None:
             settings["series"] = self._parameters(drawn[1], kind_loc)
+            self._check_discrete_range(drawn[1], settings.get("range"), lines)
         for name, (_, where) in self.entries.items():
             self._problem(
                 where, f"'{name}' is not an option of a {kind} plot ({_options(options)})"
@@ -332,6 +333,13 @@ class _Reader:
         caption = settings.pop("caption") or ""
         latex = (drawn[0].latex, drawn[0].lines) if drawn else None
         return Plot(kind, self.loc, json.dumps(settings, sort_keys=True), latex, caption)
+
+    def _check_discrete_range(
+        self, spec: Spec, span: list[float] | None, lines: dict[str, SourceLoc]
+    ) -> None:
+        """A pmf is drawn at whole numbers: its range must hold at least one."""
+        if span and distribution_claim(spec).kind == "pmf" and math.ceil(span[0]) > span[1]:
+            self._problem(lines.get("range", self.loc), "plot option 'range' holds no whole number")
 
     def _option(self, name: str, check: Check, default: Any) -> Any:
         if name not in self.entries:
@@ -395,6 +403,9 @@ class _Reader:
         lists = {name: v if isinstance(v, list) else [v] for name, (v, _) in given.items()}
         count = max((len(values) for values in lists.values()), default=1)
         for name, values in lists.items():
+            if not values:
+                self._problem(given[name][1], f"plot parameter '{plain(name)}' lists no values")
+                return []
             if len(values) not in (1, count) or count > MAX_SERIES:
                 self._problem(
                     given[name][1],

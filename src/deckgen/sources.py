@@ -109,9 +109,8 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, OverflowError) as err:  # a number of 5,000 digits ...
-            problem = f"cannot read this value: {quote(str(err), 80)}"
-            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+        except _UNREADABLE as err:
+            raise _unreadable(err, node) from None
 
     def construct_scalar(self, node: Any) -> Any:
         value = super().construct_scalar(node)
@@ -139,12 +138,27 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# What PyYAML's constructors raise for a value that does not fit its type (`!!int ""`, a number
+# of 5,000 digits, `!!bool maybe`): not a YAMLError.
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+
+
+def _unreadable(err: Exception, node: yaml.Node) -> yaml.YAMLError:
+    problem = f"cannot read this value: {quote(str(err), 80)}"
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
 def yaml_document(text: str) -> tuple[yaml.Node | None, Any]:
     """Parse YAML strictly; return its node tree (for key lines) and its value."""
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
+        if node is None:
+            return None, None
+        try:
+            return node, loader.construct_document(node)
+        except _UNREADABLE as err:  # raised while filling a mapping, after construct_object
+            raise _unreadable(err, node) from None
     finally:
         loader.dispose()
 
