@@ -65,6 +65,7 @@ def _claim(slug: str, taken: set[str]) -> str:
 def _rewrite(path: Path, new_ids: dict[int, str]) -> None:
     """Add `#id` to the given heading lines, changing nothing else in the file (line ends too)."""
     lines = read_text(path, keep_line_ends=True).split("\n")
+    path = path.resolve()  # a card file that is a link: write where it leads (inside the cards)
     for line_no, card_id in new_ids.items():
         line = lines[line_no - 1]
         end = "\r" if line.endswith("\r") else ""

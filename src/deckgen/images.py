@@ -32,11 +32,17 @@ SUFFIXES = (*_MAGIC, ".svg")
 # image and can bring in anything: refused before parsing.
 _SVG_DECLARATIONS = re.compile(rb"<!(?!--|\[CDATA\[|DOCTYPE[^\[>]*>)|<\?xml-stylesheet", re.I)
 _SVG_ACTIVE = {"script", "foreignObject", "handler", "listener"}
+_SELF_CONTAINED = "an SVG must hold all it shows (raster images as data: URIs, no SVG in SVG)"
+_RASTER_DATA = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]", re.I)
+MAX_SVG_DEPTH = 64
+MAX_SVG_ELEMENTS = 200_000  # a histogram plot has a few thousand
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 # A CSS reference to something other than a fragment of the image or inline data.
 _CSS_OUTSIDE = re.compile(
-    r"@import|@font-face|image-set|(?:url|src|image)\(\s*['\"]?\s*(?![#'\")]|data:)", re.I
+    r"@import|@font-face|image-set"
+    r"|(?:url|src|image)\(\s*['\"]?\s*(?![#'\")]|data:image/(?:png|jpeg|gif|webp)[;,])",
+    re.I,
 )
 
 
@@ -102,25 +108,49 @@ def check_content(data: bytes, suffix: str) -> None:
 
 
 def _check_svg(data: bytes) -> None:
-    """An SVG must be well-formed XML that refers to nothing outside itself and runs nothing."""
+    """An SVG must be well-formed XML that refers to nothing outside itself, runs nothing, and
+    stays within what the PDF step can draw: bounded nesting, no `<use>` of a `<use>`."""
     if _SVG_DECLARATIONS.search(data):
         raise ImageError("declares entities, attributes or a style sheet: not allowed in an SVG")
+    depth, count, root = 0, 0, None
     try:
-        root = ElementTree.fromstring(data)
+        for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+            if event == "end":
+                depth -= 1
+                if _local(element.tag) == "style" and _css_refers_outside(element.text or ""):
+                    raise ImageError(
+                        f"refers to files or addresses outside itself: {_SELF_CONTAINED}"
+                    )
+                continue
+            depth, count, root = depth + 1, count + 1, root if root is not None else element
+            if depth > MAX_SVG_DEPTH or count > MAX_SVG_ELEMENTS:
+                raise ImageError("nests too deeply or holds too many elements to be drawn")
+            _check_element(element)
     except ElementTree.ParseError as err:
         raise ImageError(f"is not a well-formed SVG image ({err})") from None
-    if _local(root.tag) != "svg":
+    if root is None or _local(root.tag) != "svg":
         raise ImageError("is not an SVG image")
-    for element in root.iter():
-        tag = _local(element.tag)
-        if tag in _SVG_ACTIVE:
-            raise ImageError(f"holds a <{tag}> element: not allowed in an SVG")
-        for name, value in element.attrib.items():
-            problem = _attribute_problem(_local(name), value)
-            if problem:
-                raise ImageError(problem)
-        if tag == "style" and _css_refers_outside(element.text or ""):
-            raise ImageError("refers to files or addresses outside itself: an SVG must hold all")
+    _check_uses(root)
+
+
+def _check_element(element: ElementTree.Element) -> None:
+    tag = _local(element.tag)
+    if tag in _SVG_ACTIVE:
+        raise ImageError(f"holds a <{tag}> element: not allowed in an SVG")
+    for name, value in element.attrib.items():
+        problem = _attribute_problem(_local(name), value)
+        if problem:
+            raise ImageError(problem)
+
+
+def _check_uses(root: ElementTree.Element) -> None:
+    """A `<use>` may show an element that holds no `<use>`: no cycles, no copies of copies."""
+    by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
+    for use in (element for element in root.iter() if _local(element.tag) == "use"):
+        reference = next((v for k, v in use.attrib.items() if _local(k) == "href"), "")
+        target = by_id.get(reference.strip()[1:])
+        if target is not None and any(_local(e.tag) == "use" for e in target.iter()):
+            raise ImageError("has a <use> of an element that holds a <use>: not allowed in an SVG")
 
 
 def _local(name: str) -> str:
@@ -134,10 +164,10 @@ def _attribute_problem(name: str, value: str) -> str | None:
     if name == "base":  # xml:base makes even `#id` point elsewhere
         return "sets xml:base: not allowed in an SVG"
     reference = value.strip()
-    if name in ("href", "src") and not reference.startswith(("#", "data:")):
-        return f"refers to '{quote(reference)}': an SVG must hold all it shows"
+    if name in ("href", "src") and not (reference.startswith("#") or _RASTER_DATA.match(reference)):
+        return f"refers to '{quote(reference)}': {_SELF_CONTAINED}"
     if _css_refers_outside(value):
-        return "refers to files or addresses outside itself: an SVG must hold all"
+        return f"refers to files or addresses outside itself: {_SELF_CONTAINED}"
     return None
 
 

@@ -121,6 +121,9 @@ class _StrictLoader(yaml.SafeLoader):
         return value
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if not isinstance(node, yaml.MappingNode):  # `!!map` on a word or a list
+            problem = "expected `key: value` lines here"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
