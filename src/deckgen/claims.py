@@ -43,6 +43,7 @@ from deckgen.latex import (
     split_top_level,
     tokenize,
 )
+from deckgen.mathsafety import MAX_LATEX
 
 CLAIM_KINDS = (
     "pmf",
@@ -136,12 +137,19 @@ class _Reader:
     lets: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
 
+def _too_long(text: str) -> str:
+    return f"verify line is {len(text)} characters long; split it (at most {MAX_LATEX})"
+
+
 def read_spec(
     latex: str, loc: SourceLoc, block: list[tuple[str, SourceLoc]]
 ) -> tuple[Spec | None, list[Problem]]:
     """Read a formula and the lines of its verify block; return the spec or the problems."""
     reader = _Reader(loc)
     lines = [(text.strip(), where) for text, where in block if text.strip()]
+    long = [Problem(where, _too_long(text)) for text, where in lines if len(text) > MAX_LATEX]
+    if long:  # reading is quadratic in a line's length: refuse before reading
+        return None, long
     lines = [(text, where) for text, where in lines if not text.startswith("%")]
     unverified = [text for text, _ in lines if text.startswith("unverified")]
     if unverified:

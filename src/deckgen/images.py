@@ -35,7 +35,9 @@ _SVG_ACTIVE = {"script", "foreignObject", "handler", "listener"}
 _SELF_CONTAINED = "an SVG must hold all it shows (raster images as data: URIs, no SVG in SVG)"
 _RASTER_DATA = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]", re.I)
 MAX_SVG_DEPTH = 64
-MAX_SVG_ELEMENTS = 200_000  # a histogram plot has a few thousand
+MAX_SVG_ELEMENTS = 200_000  # drawn, copies included; a histogram plot draws a few thousand
+MAX_SVG_TEXT = 100_000  # characters
+_STYLE_MARKER = re.compile(r"marker[\w-]*\s*:\s*url\(\s*['\"]?(#[^)'\"]+)", re.I)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 # A CSS reference to something other than a fragment of the image or inline data.
@@ -117,10 +119,8 @@ def _check_svg(data: bytes) -> None:
         for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
             if event == "end":
                 depth -= 1
-                if _local(element.tag) == "style" and _css_refers_outside(element.text or ""):
-                    raise ImageError(
-                        f"refers to files or addresses outside itself: {_SELF_CONTAINED}"
-                    )
+                if _local(element.tag) == "style":
+                    _check_style_sheet(element.text or "")
                 continue
             depth, count, root = depth + 1, count + 1, root if root is not None else element
             if depth > MAX_SVG_DEPTH or count > MAX_SVG_ELEMENTS:
@@ -131,6 +131,13 @@ def _check_svg(data: bytes) -> None:
     if root is None or _local(root.tag) != "svg":
         raise ImageError("is not an SVG image")
     _check_uses(root)
+
+
+def _check_style_sheet(css: str) -> None:
+    if _css_refers_outside(css):
+        raise ImageError(f"refers to files or addresses outside itself: {_SELF_CONTAINED}")
+    if "marker" in css.lower():  # markers must be attributes, where their cost can be counted
+        raise ImageError("sets markers in a style sheet: give them as attributes")
 
 
 def _check_element(element: ElementTree.Element) -> None:
@@ -144,13 +151,41 @@ def _check_element(element: ElementTree.Element) -> None:
 
 
 def _check_uses(root: ElementTree.Element) -> None:
-    """A `<use>` may show an element that holds no `<use>`: no cycles, no copies of copies."""
+    """Bound the work of drawing: a `<use>` may show an element that holds no `<use>` (no
+    cycles, no copies of copies), and copies, markers and text add up to a limit."""
     by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
-    for use in (element for element in root.iter() if _local(element.tag) == "use"):
-        reference = next((v for k, v in use.attrib.items() if _local(k) == "href"), "")
-        target = by_id.get(reference.strip()[1:])
-        if target is not None and any(_local(e.tag) == "use" for e in target.iter()):
-            raise ImageError("has a <use> of an element that holds a <use>: not allowed in an SVG")
+    sizes: dict[str, int] = {}  # elements drawn for one copy of each referenced element
+
+    def size(reference: str) -> int:
+        name = reference.strip().removeprefix("url(").removeprefix("#").rstrip(")").strip()
+        if name not in sizes:
+            target = by_id.get(name)
+            inside = list(target.iter()) if target is not None else []
+            if any(_local(e.tag) == "use" for e in inside):
+                raise ImageError("has a <use> of an element that holds a <use>: not allowed")
+            sizes[name] = len(inside)
+        return sizes[name]
+
+    work, text = 0, 0
+    for element in root.iter():
+        work += 1
+        text += len(element.text or "") + len(element.tail or "")
+        for name, value in element.attrib.items():
+            if _local(name) == "href" and _local(element.tag) == "use":
+                work += size(value)
+            elif _local(name).startswith("marker-") and "#" in value:
+                work += size(value[value.index("#") :]) * _vertices(element)
+            elif _local(name) == "style":
+                for marker in _STYLE_MARKER.findall(value):
+                    work += size(marker) * _vertices(element)
+    if work > MAX_SVG_ELEMENTS or text > MAX_SVG_TEXT:
+        raise ImageError("would take too long to draw: too many copies, markers or letters")
+
+
+def _vertices(element: ElementTree.Element) -> int:
+    """About how many points a path, line or polygon has: where markers are drawn."""
+    numbers = re.findall(r"-?[\d.]+", element.get("d", "") + " " + element.get("points", ""))
+    return max(len(numbers) // 2, 2)
 
 
 def _local(name: str) -> str:
