@@ -758,6 +758,19 @@ def test_a_huge_claim_is_refused(tiny: Path) -> None:
     assert result.stderr.startswith(f"{CARD}:15: verify line is {len(claim)} characters long")
 
 
+def test_a_verify_block_of_many_claims_is_refused(tiny: Path) -> None:
+    """Each claim is checked as a job carrying its whole block: the number of lines is capped."""
+    claims = "\n".join(["holds: y = y"] * 60)
+    block = f"```verify\nwhere y \\in \\mathbb{{R}}\n{claims}\n```\n"
+    write(tiny, basic("x") + f"\n$$y = y$$\n\n{block}")
+    assert_reported(deckgen("check"), f"{CARD}:14", "verify block has 61 lines (at most 50)")
+
+
+def test_a_deck_name_yaml_reads_as_false_is_explained(tiny: Path) -> None:
+    write(tiny, basic("x").replace("deck: Hostile", "deck: no"))
+    assert_reported(deckgen("check"), f"{CARD}:1", "'deck' is read as true or false")
+
+
 # --- 5. formulas too long or too wide ---------------------------------------------------------
 
 
@@ -1141,9 +1154,12 @@ def test_output_folder_under_a_file_is_reported(built_project: Path) -> None:
 
 def test_output_folder_that_is_a_file_is_reported(built_project: Path) -> None:
     (built_project / "afile").write_text("x")
-    result = deckgen("build", "--out", "afile")
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "'afile' is a file" in result.output
+    assert_reported(deckgen("build", "--out", "afile"), "afile:0", "cannot make the output folder")
+
+
+def test_cards_folder_that_is_a_file_is_reported(built_project: Path) -> None:
+    (built_project / "afile").write_text("x")
+    assert_reported(deckgen("check", "--cards", "afile"), "afile:0", "cards folder not found")
 
 
 def test_output_into_the_cards_folder_is_not_a_second_build(built_project: Path) -> None:
@@ -1186,7 +1202,7 @@ def test_lock_with_a_huge_number_is_refused(built_project: Path) -> None:
     assert_build_fails(built_project, "cards/deckgen.lock:1", "broken lock file")
 
 
-@pytest.mark.parametrize("epoch", ["1700000000000", "abc", "-5"])
+@pytest.mark.parametrize("epoch", ["1700000000000", "abc", "-5", "\uff11\uff12\uff13"])
 def test_bad_source_date_epoch_is_refused(
     built_project: Path, monkeypatch: pytest.MonkeyPatch, epoch: str
 ) -> None:

@@ -137,6 +137,9 @@ class _Reader:
     lets: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
 
+MAX_LINES = 50
+
+
 def _too_long(text: str) -> str:
     return f"verify line is {len(text)} characters long; split it (at most {MAX_LATEX})"
 
@@ -150,6 +153,10 @@ def read_spec(
     long = [Problem(where, _too_long(text)) for text, where in lines if len(text) > MAX_LATEX]
     if long:  # reading is quadratic in a line's length: refuse before reading
         return None, long
+    if len(lines) > MAX_LINES:  # each claim is a job carrying the whole block
+        return None, [
+            Problem(lines[0][1], f"verify block has {len(lines)} lines (at most {MAX_LINES})")
+        ]
     lines = [(text, where) for text, where in lines if not text.startswith("%")]
     unverified = [text for text, _ in lines if text.startswith("unverified")]
     if unverified:

@@ -17,7 +17,7 @@ from deckgen.errors import Problem, SourceErrors, SourceLoc, printable, quote
 _OUT = click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),  # checked by the build, which reports it as path:0
     default=Path("build"),
     show_default=True,
     help="Folder for the outputs (and the verification cache, in .cache/).",
@@ -25,7 +25,7 @@ _OUT = click.option(
 _CARDS = click.option(
     "--cards",
     "cards_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     default=Path("cards"),
     show_default=True,
     help="Folder holding deck.yaml and the card files.",

@@ -267,7 +267,7 @@ def _needles(child: Token) -> list[str]:
 
 def _inspect(token: Token, loc: SourceLoc, cards_dir: Path, cloze: bool, out: Rendered) -> None:
     if token.type in _MATH:
-        _check_math(token, loc, cloze, out)
+        _check_math(token, loc, out)
     elif token.type == "image":
         _check_image(token, loc, cards_dir, out)
     elif token.type == "link_open":
@@ -294,14 +294,12 @@ def _check_link(href: str, loc: SourceLoc, out: Rendered) -> None:
         out.problems.append(Problem(loc, message))
 
 
-def _check_math(token: Token, loc: SourceLoc, cloze: bool, out: Rendered) -> None:
+def _check_math(token: Token, loc: SourceLoc, out: Rendered) -> None:
     latex = token.content.strip()
     if re.search(r"^#{1,6}\s", token.content, re.MULTILINE):
         out.problems.append(Problem(loc, "unclosed $$: the display math runs into a heading"))
         return
     refused = mathsafety.refusal(latex)
-    if refused is None and cloze and "::" in latex and token.meta.get("in_cloze"):
-        refused = "'::' inside a cloze deletion starts Anki's hint: write ': :'"
     if refused is not None:
         out.problems.append(Problem(loc, f"formula ${quote(latex)}$: {refused}"))
         return

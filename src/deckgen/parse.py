@@ -145,7 +145,9 @@ def _validate_meta(raw: Any, top: SourceLoc, problems: list[Problem]) -> _Meta |
         if k not in _FRONT_MATTER_KEYS
     ]
     deck = raw.get("deck")
-    if not isinstance(deck, str) or any(not part.strip() for part in deck.split("::")):
+    if isinstance(deck, bool):
+        found.append(Problem(top, "'deck' is read as true or false: put the name in quotes"))
+    elif not isinstance(deck, str) or any(not part.strip() for part in deck.split("::")):
         found.append(Problem(top, "'deck' must be a deck name like 'Statistics::Distributions'"))
     tags = raw.get("tags", [])
     if isinstance(tags, str):

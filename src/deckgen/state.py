@@ -79,7 +79,7 @@ def build_time() -> int:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         return int(time.time())
-    if not epoch.isdigit() or len(epoch) > 12 or int(epoch) > time.time() + _SLACK:
+    if not re.fullmatch(r"[0-9]{1,12}", epoch) or int(epoch) > time.time() + _SLACK:
         raise DeckgenError(
             f"SOURCE_DATE_EPOCH={epoch[:20]!r} is not a time in seconds since 1970 up to now"
         )
