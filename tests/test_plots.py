@@ -279,3 +279,15 @@ def test_formula_that_cannot_be_evaluated_is_an_error_not_a_traceback() -> None:
             ("where \\lambda > 0", "pmf k: P(X = k)"),
         )
         plots.render([plot_of("kind: pmf\nlambda: 1000\nrange: [0, 3]", huge)], BUILTIN_LOC.path)
+
+
+def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
+    plot_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plots, "DRAW_SECONDS", 0.001)  # as if every plot were huge
+    result = deckgen("build")
+    assert result.exit_code == 1
+    assert re.search(
+        r"cards/distributions\.md:\d+: cannot draw this \w+ plot: it takes longer", (result.output)
+    )
+    assert not (plot_project / "build/plot-test-deck.apkg").exists()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 
+from deckgen.clock import Timeout, time_limit
 from deckgen.errors import DeckgenError, Problem, SourceLoc, quote, raise_if_any
 from deckgen.markup import code_css, read_template, render
 from deckgen.model import Deck, Note, inline_html
@@ -60,12 +59,12 @@ def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
     weasyprint_log.addHandler(failures)
     weasyprint_log.propagate = False  # reported below, as problems at their cards
     try:
-        with _fixed_font_dates(), _time_limit(seconds) as clock:
+        with _fixed_font_dates(), time_limit(seconds) as clock:
             html = HTML(string=page, base_url=str(deck.cards_dir.resolve()), url_fetcher=fetcher)
             pdf: bytes = html.write_pdf()
     except FatalURLFetchingError:
         failures.messages.append(f"refused to open {fetcher.refused}")
-    except _Timeout:
+    except Timeout:
         pass
     finally:
         weasyprint_log.removeHandler(failures)
@@ -103,43 +102,6 @@ def _failure(message: str, deck: Deck) -> Problem:
         SourceLoc(deck.cards_dir, 0),
     )
     return Problem(where, f"the cheatsheet cannot show this: {quote(message, 160)}")
-
-
-class _Timeout(Exception):
-    pass
-
-
-@dataclass
-class _Clock:
-    expired: bool = False
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[_Clock]:
-    """Stop a layout that runs too long (pure Python, so a timer signal can interrupt it).
-
-    WeasyPrint swallows any exception while it draws an SVG, so the signal repeats every second
-    after the limit until one lands elsewhere; `expired` tells even if all were swallowed.
-    """
-    clock = _Clock()
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield clock  # no timer signals on this platform or thread
-        return
-
-    def stop(_signum: int, _frame: object) -> None:
-        clock.expired = True
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-    try:
-        yield clock
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _local_fetcher(cards_dir: Path) -> Any:

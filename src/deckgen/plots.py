@@ -12,12 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.clock import Timeout, time_limit
 from deckgen.commit import temp_path
 from deckgen.errors import Problem, raise_if_any
 from deckgen.images import is_self_contained_svg
 from deckgen.plotspec import Plot
 
 log = logging.getLogger(__name__)
+
+
+DRAW_SECONDS = 60.0  # per plot; the shipped ones take a second or two
 
 
 class Undrawable(Exception):
@@ -113,6 +117,12 @@ def _draw(plot: Plot) -> Figure:
 
     log.info("drawing the %s plot at %s", plot.kind, plot.loc)
     try:
-        return Figure(*charts.files(plot))
+        with time_limit(DRAW_SECONDS) as clock:
+            figure = Figure(*charts.files(plot))
     except (charts.DrawError, CheckError, ArithmeticError) as err:
         raise Undrawable(str(err)) from None
+    except Timeout:
+        pass
+    if clock.expired:
+        raise Undrawable(f"it takes longer than {DRAW_SECONDS:.0f} s to draw: ask for less")
+    return figure
