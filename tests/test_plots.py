@@ -291,3 +291,12 @@ def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
         r"cards/distributions\.md:\d+: cannot draw this \w+ plot: it takes longer", (result.output)
     )
     assert not (plot_project / "build/plot-test-deck.apkg").exists()
+
+
+def test_a_deck_with_too_many_plots_fails(
+    plot_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plots, "MAX_PLOTS", 2)  # the fixture deck has 3
+    result = deckgen("build")
+    assert result.exit_code == 1
+    assert re.search(r"cards/distributions\.md:\d+: more than 2 plots in the deck", result.output)

@@ -21,6 +21,7 @@ from deckgen.plotspec import Plot
 log = logging.getLogger(__name__)
 
 
+MAX_PLOTS = 300
 DRAW_SECONDS = 60.0  # per plot; the shipped ones take a second or two
 
 
@@ -50,6 +51,9 @@ class Figures:
 
 def render(plots: Iterable[Plot], cache_dir: Path) -> Figures:
     """Return the files of every plot, drawing only those the cache does not hold."""
+    plots = list(plots)
+    if len(plots) > MAX_PLOTS:  # each may take up to DRAW_SECONDS
+        raise_if_any([Problem(plots[MAX_PLOTS].loc, f"more than {MAX_PLOTS} plots in the deck")])
     folder = cache_dir / "plots"
     found: dict[str, Figure] = {}
     drawn, problems = 0, []
