@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,16 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(FIXTURES / "deck", tmp_path / "cards")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def build_test_deck(root: Path) -> Path:
+    """Copy the test deck to `root/cards` and build it there in a real process; return root."""
+    shutil.copytree(FIXTURES / "deck", root / "cards")
+    result = subprocess.run(
+        [sys.executable, "-m", "deckgen", "build"], cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return root
 
 
 def deckgen(*args: str) -> Result:

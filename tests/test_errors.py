@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, deckgen
+from conftest import FIXTURES, build_test_deck, deckgen
 
 BAD = FIXTURES / "bad"
 
@@ -32,12 +32,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with the test deck built once, to copy into each test."""
-    root = tmp_path_factory.mktemp("prebuilt")
-    shutil.copytree(FIXTURES / "deck", root / "cards")
-    result = subprocess.run(
-        [sys.executable, "-m", "deckgen", "build"], cwd=root, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
+    root = build_test_deck(tmp_path_factory.mktemp("prebuilt"))
     (root / "outside.png").write_bytes((FIXTURES / "deck/figures/dot.png").read_bytes())
     return root
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import FIXTURES, deckgen, import_apkg
+from conftest import FIXTURES, build_test_deck, deckgen, import_apkg
 
 from deckgen.cli import main
 from deckgen.commit import JOURNAL, exclusive, temp_path
@@ -67,13 +67,7 @@ def plot_card(options: str, caption_line: str = "") -> str:
 @pytest.fixture(scope="module")
 def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test deck built once (package, PDF, lock, verify cache), to copy into each test."""
-    root = tmp_path_factory.mktemp("hostile-prebuilt")
-    shutil.copytree(FIXTURES / "deck", root / "cards")
-    result = subprocess.run(
-        [sys.executable, "-m", "deckgen", "build"], cwd=root, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    return root
+    return build_test_deck(tmp_path_factory.mktemp("hostile-prebuilt"))
 
 
 @pytest.fixture
