@@ -1136,6 +1136,11 @@ def test_card_linking_outside_is_refused(built_project: Path) -> None:
     assert_build_fails(built_project, "cards/outside.md:0", "links to outside the cards folder")
 
 
+def test_card_link_loop_is_reported(built_project: Path) -> None:
+    os.symlink("loop.md", built_project / "cards/loop.md")
+    assert_build_fails(built_project, "cards/loop.md:0", "is a loop of links")
+
+
 def test_card_file_that_is_a_pipe_is_reported(built_project: Path) -> None:
     os.mkfifo(built_project / "cards/x.md")
     assert_build_fails(built_project, "cards/x.md:1", "not a regular file")

@@ -73,19 +73,23 @@ def card_paths(cards_dir: Path) -> tuple[list[Path], list[Problem]]:
     for folder, folders, names in os.walk(cards_dir, onerror=unreadable):
         for name in sorted(folders) + sorted(n for n in names if n.endswith(".md")):
             path = Path(folder) / name
-            outside = path.is_symlink() and not _inside(path, root)
-            if outside:
-                problems.append(Problem(SourceLoc(path, 0), "links to outside the cards folder"))
+            wrong = _link_problem(path, root) if path.is_symlink() else None
+            if wrong:
+                problems.append(Problem(SourceLoc(path, 0), wrong))
             elif name in names:
                 paths.append(path)  # reading reports a broken link, a pipe, a device
     return sorted(paths), problems
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _link_problem(link: Path, root: Path) -> str | None:
+    """What is wrong with where a link leads (a broken link is reported when it is read)."""
     try:
-        return path.resolve().is_relative_to(root)
-    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
-        return False
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return None
+    except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+        return "is a loop of links"
+    return None if target.is_relative_to(root) else "links to outside the cards folder"
 
 
 def read_all(cards_dir: Path) -> list[CardFile]:
