@@ -11,6 +11,7 @@ import io
 import re
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -68,12 +69,22 @@ def read(src: str, folder: Path, cards_dir: Path) -> Image:
     """Check the image `src` of a card in `folder` and return it; raise ImageError if unusable."""
     path = _resolve(src, folder, cards_dir)
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise ImageError("is not a file")
-        with path.open("rb") as file:
-            data = file.read(MAX_IMAGE + 1)
+        status = path.stat()
     except FileNotFoundError:
         raise ImageError("not found") from None
+    except OSError as err:
+        raise ImageError(f"cannot be read: {err.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ImageError("is not a file")
+    return _checked(path, (status.st_ino, status.st_size, status.st_mtime_ns))
+
+
+@lru_cache(maxsize=256)
+def _checked(path: Path, _version: tuple[int, int, int]) -> Image:
+    """Read and check an image once per build (each card side is rendered for Anki and print)."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_IMAGE + 1)
     except OSError as err:
         raise ImageError(f"cannot be read: {err.strerror}") from None
     if len(data) > MAX_IMAGE:
