@@ -55,6 +55,9 @@ def test_fields_carry_mathjax_with_latex_untouched(project: Path, collection: An
     assert "\\[" + matrix + "\\]" in html.unescape(back)
     assert "<table>" in note_by_title(collection, "Error types")["Back"]
     assert 'class="code"' in note_by_title(collection, "Code")["Back"]
+    # Punctuation after inline math is kept on the formula's line.
+    front = note_by_title(collection, "Sample mean")["Front"]
+    assert r'<span class="nowrap">\(x_1, \dots, x_n\)?</span>' in front
 
 
 def test_cloze_math_ending_in_braces_keeps_the_deletion_whole(
@@ -69,6 +72,24 @@ def test_cloze_math_ending_in_braces_keeps_the_deletion_whole(
     question = card.question()
     assert "[...]" in question and r"\sqrt{n} }" not in question  # c1 hidden whole
     assert r"\frac{\sigma}{\sqrt{n} }" in card.answer()
+
+
+def test_notes_show_under_the_answer_only(project: Path, collection: Any) -> None:
+    import_apkg(collection, built(project))
+    basic = note_by_title(collection, "Sample mean").cards()[0]
+    assert "Deviations from the mean" not in basic.question()
+    answer = basic.answer()
+    assert answer.index("The average") < answer.index('<div class="notes">')
+    assert "Deviations from the mean sum to zero" in answer
+    cloze = note_by_title(collection, "Standard error").cards()[0]
+    assert "Quadrupling" not in cloze.question()
+    assert '<div class="notes">' in cloze.answer() and "Quadrupling" in cloze.answer()
+    # The reversed card asks with the Back field: its notes are inside the part CSS hides.
+    reverse = next(c for c in note_by_title(collection, "Bayes* theorem").cards() if c.ord == 1)
+    question = reverse.question()
+    hidden = question[question.index('class="question reverse"') :]
+    assert "base-rate neglect" in hidden
+    assert "base-rate neglect" in reverse.answer().split('class="reverse-notes"')[1]
 
 
 def test_images_land_in_media_under_content_hashed_names(project: Path, collection: Any) -> None:

@@ -38,6 +38,22 @@ def test_title_sections_and_every_card_are_in_the_text(pdf: Path) -> None:
         assert title in text
 
 
+def test_cheatsheet_shows_answers_and_the_handout_adds_questions_and_notes(
+    project: Path,
+) -> None:
+    assert deckgen("build", "--only", "pdf", "--only", "handout").exit_code == 0
+    assert not (project / "build/test-deck.apkg").exists()
+    sheet = poppler("pdftotext", project / "build/test-deck.pdf")
+    handout = poppler("pdftotext", project / "build/test-deck-handout.pdf")
+    for text in (sheet, handout):
+        assert "The average of the observations" in text
+    for question_or_note in ("What is the sample mean", "Deviations from the mean", "Quadrupling"):
+        assert question_or_note not in sheet
+        assert question_or_note in handout
+    # A reversed card's question is half of what it states: the cheatsheet keeps it.
+    assert "How do you turn" in sheet
+
+
 def test_no_raw_latex_reaches_the_page_but_math_is_searchable(pdf: Path) -> None:
     text = poppler("pdftotext", pdf)
     for raw in (r"\frac", "$$", r"\(", r"\[", r"\sqrt", r"\begin", "{{c1::"):

@@ -51,6 +51,44 @@ def test_answer_marker_only_counts_at_the_top_level(tmp_path: Path) -> None:
     assert card.back.text == "the answer"
 
 
+def test_notes_follow_the_answer_and_are_kept_apart(tmp_path: Path) -> None:
+    body = (
+        "\n## Mean {#m}\n\nWhat is it?\n\nA: The average.\n\nNotes: Why it matters.\n\nMore.\n"
+        "\n## Gap {#g type=cloze}\n\nThe {{c1::mean}}.\n\nNotes: Extra thought.\n"
+    )
+    file = parse(tmp_path, body)
+    assert file.problems == ()
+    basic, cloze = file.cards
+    assert (basic.front.text, basic.back.text) == ("What is it?", "The average.")
+    assert (basic.notes.text, basic.notes.loc.line) == ("Why it matters.\n\nMore.", 12)
+    assert (cloze.front.text, cloze.back.text, cloze.notes.text) == (
+        "The {{c1::mean}}.",
+        "",
+        "Extra thought.",
+    )
+
+
+def test_a_card_without_notes_has_empty_notes(tmp_path: Path) -> None:
+    [card] = parse(tmp_path, "\n## Mean {#m}\n\nA: The average; Notes: not a marker here.\n").cards
+    assert card.notes.text == "" and card.back.text == "The average; Notes: not a marker here."
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "line"),
+    [
+        ("Q?\n\nNotes: early.\n\nA: late.", "'Notes:' comes before the answer", 10),
+        ("Q?\n\nA: answer.\n\nNotes:", "has empty notes after 'Notes:'", 12),
+    ],
+)
+def test_misplaced_or_empty_notes_are_errors(
+    tmp_path: Path, body: str, message: str, line: int
+) -> None:
+    file = parse(tmp_path, f"\n## Mean {{#m}}\n\n{body}\n")
+    assert file.cards == ()
+    [problem] = file.problems
+    assert message in problem.message and problem.loc.line == line
+
+
 def test_cloze_card_needs_no_answer(tmp_path: Path) -> None:
     [card] = parse(tmp_path, "\n## Gap {#g type=cloze}\n\nThe {{c1::mean}} of $x$.\n").cards
     assert card.kind == "cloze" and card.back.text == ""

@@ -52,10 +52,16 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
             )
             _note_title_change(lock, config.title, options.cards_dir)
             outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock).encode()
+        paper = options.paper or config.paper
         if "pdf" in options.outputs:
             progress("typesetting the cheatsheet")
             outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
-                deck, options.paper or config.paper, figures
+                deck, paper, figures
+            )
+        if "handout" in options.outputs:
+            progress("typesetting the handout")
+            outputs[options.out_dir / f"{config.slug}-handout.pdf"] = cheatsheet.build_pdf(
+                deck, paper, figures, handout=True
             )
         commit.commit(outputs, options.out_dir)
     products = [path for path in outputs if path.name != state.LOCK_NAME]

@@ -34,6 +34,7 @@ class Entry:
     title: str
     question: str
     answer: str
+    notes: str = ""
     plots: int = 0
 
 
@@ -45,12 +46,12 @@ class Section:
     entries: list[Entry]
 
 
-def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
-    """Return the PDF bytes of the deck's cheatsheet."""
+def build_pdf(deck: Deck, paper: str, figures: Figures, *, handout: bool = False) -> bytes:
+    """Return the PDF bytes of the deck's cheatsheet, or of its study handout."""
     from weasyprint import HTML  # slow to import: only when a PDF is wanted
     from weasyprint.urls import FatalURLFetchingError
 
-    page = build_html(deck, paper, figures)
+    page = build_html(deck, paper, figures, handout=handout)
     log.info("laying out %d entries", len(deck.notes))
     fetcher = _local_fetcher(deck.cards_dir.resolve())
     seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
@@ -70,7 +71,8 @@ def build_pdf(deck: Deck, paper: str, figures: Figures) -> bytes:
         weasyprint_log.removeHandler(failures)
         weasyprint_log.propagate = True
     if clock.expired:
-        raise DeckgenError(f"typesetting the cheatsheet took longer than {seconds:.0f} s")
+        what = "handout" if handout else "cheatsheet"
+        raise DeckgenError(f"typesetting the {what} took longer than {seconds:.0f} s")
     # WeasyPrint leaves out what it cannot load or draw: that is a smaller PDF, so an error.
     raise_if_any([_failure(message, deck) for message in failures.messages])
     return pdf
@@ -152,15 +154,22 @@ def _fixed_font_dates() -> Iterator[None]:
             del os.environ["SOURCE_DATE_EPOCH"]
 
 
-def build_html(deck: Deck, paper: str, figures: Figures) -> str:
-    """Return the cheatsheet as one HTML page."""
+HANDOUT_COLUMNS = 3
+
+
+def build_html(deck: Deck, paper: str, figures: Figures, *, handout: bool = False) -> str:
+    """Return the cheatsheet (or the handout) as one HTML page.
+
+    The cheatsheet shows each card's term and answer; the handout adds questions and notes.
+    """
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = environment.from_string(read_template("cheatsheet.html.j2"))
     css = "\n".join([_font_faces(), read_template("cheatsheet.css"), code_css("", "default")])
     return template.render(
         title=deck.config.title,
+        kind="handout" if handout else "cheatsheet",
         page_size=PAGE_SIZES[paper],
-        columns=deck.config.columns,
+        columns=HANDOUT_COLUMNS if handout else deck.config.columns,
         css=css,
         sections=sections(deck, {key: figure.svg for key, figure in figures.by_key.items()}),
     )
@@ -184,6 +193,7 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
             front.text, front.loc, cards_dir, "print", cloze=cloze, plot_svgs=plot_svgs
         ),
         "back": render(back.text, back.loc, cards_dir, "print", plot_svgs=plot_svgs),
+        "notes": render(card.notes.text, card.notes.loc, cards_dir, "print", plot_svgs=plot_svgs),
     }
     return Entry(
         id=card.id or "",
@@ -192,6 +202,7 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
         # A cloze card's text is its content; a question is shown only when it adds to the title.
         question="" if cloze else side["front"].html,
         answer=side["front"].html + side["back"].html if cloze else side["back"].html,
+        notes=side["notes"].html,
         plots=len(note.plots),
     )
 

@@ -62,12 +62,17 @@ def main() -> None:
     default=None,
     help="Paper of the PDF (default: deck.yaml's, else a4), landscape.",
 )
-@click.option("--only", type=click.Choice(OUTPUTS), default=None, help="Write only this output.")
-def build(cards_dir: Path, out_dir: Path, paper: str | None, only: str | None) -> None:
-    """Write <out>/<slug>.apkg and <out>/<slug>.pdf from the cards."""
+@click.option(
+    "--only",
+    type=click.Choice(OUTPUTS),
+    multiple=True,
+    help="Write only this output (repeat for several): apkg, pdf (the cheatsheet), handout.",
+)
+def build(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...]) -> None:
+    """Write <out>/<slug>.apkg, the cheatsheet <slug>.pdf and <slug>-handout.pdf."""
     from deckgen.build import build as run_build
 
-    options = BuildOptions(cards_dir, out_dir, paper, (only,) if only else OUTPUTS)
+    options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
     with _progress(3 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)

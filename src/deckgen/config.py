@@ -14,7 +14,7 @@ from deckgen.sources import load_yaml, read_text
 
 CONFIG_NAME = "deck.yaml"
 PAPERS = ("a4", "letter")
-OUTPUTS = ("apkg", "pdf")
+OUTPUTS = ("apkg", "pdf", "handout")  # the package, the cheatsheet, the study handout
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _KEYS = {"id", "title", "slug", "paper", "columns"}
 
@@ -27,7 +27,7 @@ class DeckConfig:
     title: str
     slug: str
     paper: str = "a4"
-    columns: int = 3
+    columns: int = 4
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _validate(raw: Any, top: SourceLoc) -> DeckConfig:
         problems.append(Problem(top, message))
     if raw.get("paper", "a4") not in PAPERS:
         problems.append(Problem(top, f"'paper' must be one of {', '.join(PAPERS)}"))
-    columns = raw.get("columns", 3)
+    columns = raw.get("columns", 4)
     if not isinstance(columns, int) or isinstance(columns, bool) or not 1 <= columns <= 6:
         problems.append(Problem(top, "'columns' must be a whole number from 1 to 6"))
     if problems:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -377,7 +378,8 @@ class _AnkiRenderer(_Renderer):
         )
 
     def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return _inert(super().text(tokens, idx, options, env), env)
+        glued = env.get("glued", {}).get(id(tokens[idx]), 0)
+        return _inert(escapeHtml(tokens[idx].content[glued:]), env)
 
     def code_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -393,7 +395,15 @@ class _AnkiRenderer(_Renderer):
         return _inert(super().fence(tokens, idx, options, env), env)
 
     def math_inline(self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType) -> str:
-        return r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
+        math = r"\(" + _anki_latex(tokens[idx].content, env) + r"\)"
+        after = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        punctuation = _PUNCTUATION.match(after.content) if after and after.type == "text" else None
+        if after is None or punctuation is None:
+            return math
+        # Punctuation right after math stays on its line: the pair cannot be broken apart.
+        env.setdefault("glued", {})[id(after)] = punctuation.end()
+        glued = _inert(escapeHtml(punctuation.group()), env)
+        return f'<span class="nowrap">{math}{glued}</span>'
 
     def math_inline_double(
         self, tokens: Sequence[Token], idx: int, _o: OptionsDict, env: EnvType
@@ -425,6 +435,8 @@ _JOINER = "\\&#8288;"
 # written as character references they show the same and stay out of Anki's cloze syntax.
 _CLOZE_SYNTAX = {"{{": "{&#123;", "}}": "}&#125;", "::": ":&#58;"}
 
+
+_PUNCTUATION = re.compile(r"[.,;:!?)\]\u2019\u201d'\"]+")
 
 # Anki plays `[sound:...]` and speaks `[anki:tts ...]` written anywhere on a card.
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)", re.IGNORECASE)

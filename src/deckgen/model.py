@@ -89,20 +89,26 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
     title = render(card.title, card.loc, cards_dir, "anki")
     front = render(card.front.text, card.front.loc, cards_dir, "anki", cloze=cloze)
     back = render(card.back.text, card.back.loc, cards_dir, "anki")
+    notes = render(card.notes.text, card.notes.loc, cards_dir, "anki")
     note = Note(
         card=card,
         guid=genanki.guid_for(config.id, card.id or ""),
         deck_name=f"{config.title}::{card.deck}",
         title=inline_html(title.html),
         front=front.html,
-        back=back.html,
-        images=tuple(title.images + front.images + back.images),
-        plots=tuple(front.plots + back.plots),
+        back=back.html + with_notes(notes.html),
+        images=tuple(title.images + front.images + back.images + notes.images),
+        plots=tuple(front.plots + back.plots + notes.plots),
     )
-    problems = title.problems + front.problems + back.problems
+    problems = title.problems + front.problems + back.problems + notes.problems
     if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion
         problems.append(Problem(card.loc, "cloze card has no deletion: mark one like {{c1::text}}"))
     return note, problems
+
+
+def with_notes(html: str) -> str:
+    """Wrap a card's rendered notes in the block Anki and the handout show under the answer."""
+    return f'<div class="notes">\n{html}</div>\n' if html else ""
 
 
 def inline_html(html: str) -> str:

@@ -59,8 +59,12 @@ NOTE_TYPES = {
             ("Card 1", _TITLE_AND_QUESTION, _BACK),
             (
                 "Card 2",
-                '<div class="question">{{Back}}</div>',
-                '{{FrontSide}}\n<hr id="answer">\n' + _TITLE_AND_QUESTION,
+                # The Back field holds the notes too: hidden while it is the question, shown
+                # under the answer (the CSS shows only the notes of the second copy).
+                '<div class="question reverse">{{Back}}</div>',
+                '{{FrontSide}}\n<hr id="answer">\n'
+                + _TITLE_AND_QUESTION
+                + '\n<div class="reverse-notes">{{Back}}</div>',
             ),
         ),
     ),

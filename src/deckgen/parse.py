@@ -21,6 +21,7 @@ CARD_TYPES = ("basic", "reversed", "cloze")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 ATTRS = re.compile(r"\s*\{((?:\s*(?:#[^\s{}]*|[A-Za-z_]+=[^\s{}]*))+)\s*\}\s*$")
 _ANSWER = re.compile(r"^A:[ \t]?")
+_NOTES = re.compile(r"^Notes:[ \t]?")
 _BROKEN_ATTRS = re.compile(r"\{[^{}]*(?:#|type\s*=)[^{}]*\}\s*$")
 _FRONT_MATTER_KEYS = {"deck", "tags"}
 
@@ -42,6 +43,7 @@ class Card:
     kind: str
     front: Segment
     back: Segment
+    notes: Segment  # optional elaboration shown under the answer; empty if none
     deck: str
     tags: tuple[str, ...]
     loc: SourceLoc
@@ -220,14 +222,21 @@ def _card(
     problems.extend(Problem(loc, msg) for msg in bad)
     if not title:
         problems.append(Problem(loc, "card heading has no title"))
-    answer = _answer_line(tokens, heading.after, end)
-    front = _segment(path, lines, body_line, heading.after, answer if answer is not None else end)
-    back = _back(path, lines, body_line, answer, end)
-    found = _check_sides(kind, title, front, back, answer is not None, loc)
+    answer = _marked_line(tokens, _ANSWER, heading.after, end)
+    notes_at = _marked_line(tokens, _NOTES, heading.after, end)
+    found = _check_order(answer, notes_at, body_line, path)
+    after_answer = notes_at if notes_at is not None else end
+    front_end = min(answer if answer is not None else end, after_answer)
+    front = _segment(path, lines, body_line, heading.after, front_end)
+    back = _after_mark(_ANSWER, path, lines, body_line, answer, after_answer)
+    notes = _after_mark(_NOTES, path, lines, body_line, notes_at, end)
+    found += _check_sides(kind, title, front, back, answer is not None, loc)
+    if notes_at is not None and not notes.text.strip():
+        found.append(Problem(notes.loc, f"card '{quote(title)}' has empty notes after 'Notes:'"))
     problems.extend(found)
     if bad or found or not title:
         return None
-    return Card(card_id, title, kind, front, back, meta.deck, meta.tags, loc)
+    return Card(card_id, title, kind, front, back, notes, meta.deck, meta.tags, loc)
 
 
 def _split_attrs(text: str) -> tuple[str, str]:
@@ -259,25 +268,38 @@ def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
     return card_id, kind, bad
 
 
-def _answer_line(tokens: list[Token], start: int, end: int) -> int | None:
-    """Return the body line of the card's top-level `A:` paragraph, if any."""
+def _marked_line(tokens: list[Token], mark: re.Pattern[str], start: int, end: int) -> int | None:
+    """Return the body line of the card's first top-level paragraph starting with the mark
+    (`A:` for the answer, `Notes:` for the notes), if any."""
     for i, tok in enumerate(tokens):
         if tok.type != "paragraph_open" or tok.level != 0 or not tok.map:
             continue
-        if start <= tok.map[0] < end and _ANSWER.match(tokens[i + 1].content):
+        if start <= tok.map[0] < end and mark.match(tokens[i + 1].content):
             return tok.map[0]
     return None
+
+
+def _check_order(
+    answer: int | None, notes: int | None, body_line: int, path: Path
+) -> list[Problem]:
+    if answer is not None and notes is not None and notes < answer:
+        loc = SourceLoc(path, body_line + notes)
+        return [Problem(loc, "'Notes:' comes before the answer: put the notes after 'A: ...'")]
+    return []
 
 
 def _segment(path: Path, lines: list[str], body_line: int, start: int, end: int) -> Segment:
     return _trimmed(lines[start:end], SourceLoc(path, body_line + start))
 
 
-def _back(path: Path, lines: list[str], body_line: int, answer: int | None, end: int) -> Segment:
-    if answer is None:
+def _after_mark(
+    mark: re.Pattern[str], path: Path, lines: list[str], body_line: int, start: int | None, end: int
+) -> Segment:
+    """Return the Markdown from a marked paragraph (mark removed) up to `end`; empty if unmarked."""
+    if start is None:
         return Segment("", SourceLoc(path, body_line + end))
-    first = _ANSWER.sub("", lines[answer].lstrip(), count=1)
-    return _trimmed([first, *lines[answer + 1 : end]], SourceLoc(path, body_line + answer))
+    first = mark.sub("", lines[start].lstrip(), count=1)
+    return _trimmed([first, *lines[start + 1 : end]], SourceLoc(path, body_line + start))
 
 
 def _trimmed(lines: list[str], loc: SourceLoc) -> Segment:

@@ -141,7 +141,7 @@ def check(
 
 def _formulas(deck: Deck, report: Report) -> Iterator[DisplayFormula]:
     for note in deck.notes:
-        for side in (note.card.front, note.card.back):
+        for side in (note.card.front, note.card.back, note.card.notes):
             found, problems = display_formulas(side.text, side.loc)
             report.problems += problems
             yield from found
