@@ -1083,7 +1083,7 @@ UNREADABLE = {
     "deck.yaml": ("cards/deck.yaml", "cards/deck.yaml:1", "cannot read: Permission denied"),
     "lock": ("cards/deckgen.lock", "cards/deckgen.lock:1", "cannot read: Permission denied"),
     "sub-folder": ("cards/probability", "cards/probability:0", "cannot read this folder"),
-    "image": ("cards/figures/dot.png", "cards/probability/02-rules.md:25", "cannot be read"),
+    "image": ("cards/figures/dot.png", "cards/probability/02-rules.md:27", "cannot be read"),
 }
 
 

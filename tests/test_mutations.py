@@ -24,6 +24,8 @@ GREEK = re.compile(
 EQUAL: dict[tuple[str, str], str] = {
     ("04-central-limit-theorem.md", "fraction at 202"): "Var/(σ²/n) = 1 and its reciprocal = 1",
     ("10-discrete-distributions.md", "mean and variance swapped"): "Poisson: both are λ",
+    ("07-mle-regression.md", "sign at 34"): "Σ(xᵢ + x̄)(yᵢ − ȳ) = Σ(xᵢ − x̄)(yᵢ − ȳ): Σ(yᵢ − ȳ) = 0",
+    ("07-mle-regression.md", "sign at 49"): "Σ(xᵢ − x̄)(yᵢ + ȳ) = Σ(xᵢ − x̄)(yᵢ − ȳ): Σ(xᵢ − x̄) = 0",
     ("11-worked-problems.md", "factorial at 15"): "2! = 2",
     ("11-worked-problems.md", "factorial at 19"): "1! = 1",
 }
@@ -45,7 +47,7 @@ def shipped_formulas() -> list[DisplayFormula]:
     deck, _ = load(SHIPPED, write_ids=False)
     found = []
     for note in deck.notes:
-        for side in (note.card.front, note.card.back):
+        for side in (note.card.front, note.card.back, note.card.notes):
             formulas, _ = display_formulas(side.text, side.loc)
             found += [f for f in formulas if f.block and not _unverified(f)]
     return found

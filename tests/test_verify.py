@@ -214,7 +214,7 @@ def test_strict_fails_on_formulas_marked_unverified(project: Path) -> None:
     assert deckgen("verify").exit_code == 0  # the test deck marks its matrix `unverified`
     result = deckgen("verify", "--strict")
     assert result.exit_code == 1
-    assert "cards/01-statistics.md:27: formula is unverified: a matrix layout" in result.output
+    assert "cards/01-statistics.md:29: formula is unverified: a matrix layout" in result.output
 
 
 @pytest.mark.parametrize(
