@@ -34,7 +34,7 @@ def main() -> None:
         print(f"  cold (every plot drawn)    {seconds:6.2f} s   ({figures.drawn} drawn)")
         seconds, figures = timed(cards, cache)
         print(f"  cached                     {seconds:6.2f} s   ({figures.drawn} drawn)")
-        card = cards / "statistics/10-discrete-distributions.md"
+        card = cards / "01-statistics/10-discrete-distributions.md"
         card.write_text(card.read_text().replace("lambda: [1, 4, 10]", "lambda: [1, 4, 9]"))
         seconds, figures = timed(cards, cache)
         print(f"  one plot edited            {seconds:6.2f} s   ({figures.drawn} drawn)")

@@ -32,7 +32,7 @@ def verify(cwd: Path) -> tuple[float, str]:
 
 def edit_one_formula(cards: Path, counter: int) -> None:
     """Change one verified formula so that its claims must be checked again."""
-    card = cards / "statistics/10-discrete-distributions.md"
+    card = cards / "01-statistics/10-discrete-distributions.md"
     text = card.read_text(encoding="utf-8")
     text = text.replace("\n```verify\n", f"\n```verify\n% edit {counter}\n", 1)
     card.write_text(text, encoding="utf-8")

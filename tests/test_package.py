@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +73,14 @@ def test_shipped_deck_builds_and_imports_every_card(
     assert (REPO / "cards/deckgen.lock").read_text() == (
         tmp_path / "cards/deckgen.lock"
     ).read_text()
+
+
+def test_shipped_answers_stay_short() -> None:
+    # One fact per card: the answer-length figures must stay within issue 10's targets.
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/cards.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Statistics" in done.stdout and "Deep Learning" in done.stdout
