@@ -287,4 +287,5 @@ def test_the_shipped_deck_passes_strict_verification(
     assert result.exit_code == 0, result.output
     total = next(line for line in result.output.splitlines() if line.startswith("total"))
     formulas, claims, proved, numeric, failed = map(int, total.split()[1:])
-    assert failed == 0 and proved + numeric == claims >= 2 * formulas >= 60
+    # one fact per card: many formulas state one thing, some several (a pmf, its mean, its sum)
+    assert failed == 0 and proved + numeric == claims >= 1.5 * formulas >= 90
