@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import deckgen
+
+from deckgen.build import load
+
+REPO = Path(__file__).parent.parent
 
 
 def poppler(tool: str, pdf: Path, *args: str) -> str:
@@ -90,3 +95,27 @@ def test_rebuild_gives_identical_pdf_bytes(project: Path, pdf: Path) -> None:
     first = pdf.read_bytes()
     assert deckgen("build", "--only", "pdf").exit_code == 0
     assert pdf.read_bytes() == first
+
+
+def test_shipped_statistics_fit_three_pages_of_the_cheatsheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cheatsheet, not a handout: the Statistics section of the shipped deck (issue 10's budget)
+    # fits three A4 landscape pages.
+    shutil.copytree(REPO / "cards", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    assert deckgen("build", "--only", "pdf").exit_code == 0
+    pdf = tmp_path / "build/ml-interview-prep.pdf"
+    deck, _ = load(Path("cards"), write_ids=False)
+    titles = {
+        " ".join(note.card.title.split())
+        for note in deck.notes
+        if note.card.deck.startswith("Statistics") and "$" not in note.card.title
+    }
+    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", pdf))[1])  # type: ignore[index]
+    text = {
+        page: " ".join(poppler("pdftotext", pdf, "-f", str(page), "-l", str(page)).split())
+        for page in range(1, pages + 1)
+    }
+    with_statistics = [page for page in text if any(f"{title}:" in text[page] for title in titles)]
+    assert len(titles) > 100 and with_statistics == [1, 2, 3]
