@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from deckgen import cheatsheet, commit, ids, model, package, parse, plots, state, verify
+from deckgen import cache, cheatsheet, commit, ids, model, package, parse, plots, state, verify
 from deckgen.config import CONFIG_NAME, BuildOptions, load_deck_config
 from deckgen.errors import Problem, SourceErrors, SourceLoc, quote, raise_if_any
 from deckgen.model import Deck
@@ -28,6 +28,7 @@ class BuildResult:
     ids_written: int
     seconds: float
     outputs: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)  # outputs that already held these bytes
     plots: int = 0
     plots_drawn: int = 0  # the others came from the cache
 
@@ -56,17 +57,20 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
         if "pdf" in options.outputs:
             progress("typesetting the cheatsheet")
             outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
-                deck, paper, figures
+                deck, paper, figures, cache_dir=cache_dir(options.out_dir)
             )
         if "handout" in options.outputs:
             progress("typesetting the handout")
             outputs[options.out_dir / f"{config.slug}-handout.pdf"] = cheatsheet.build_pdf(
-                deck, paper, figures, handout=True
+                deck, paper, figures, handout=True, cache_dir=cache_dir(options.out_dir)
             )
-        commit.commit(outputs, options.out_dir)
+        changed = commit.commit(outputs, options.out_dir)
     products = [path for path in outputs if path.name != state.LOCK_NAME]
     result = _result(deck, written, started, products)
-    return replace(result, plots=len(figures.by_key), plots_drawn=figures.drawn)
+    unchanged = [path for path in products if path not in changed]
+    return replace(
+        result, unchanged=unchanged, plots=len(figures.by_key), plots_drawn=figures.drawn
+    )
 
 
 @contextlib.contextmanager
@@ -131,6 +135,14 @@ def verify_formulas(cards_dir: Path, out_dir: Path) -> verify.Report:
     with workspace(cards_dir, out_dir):
         deck, _ = load(cards_dir, write_ids=False)
         return verify.check(deck, cache_dir(out_dir))
+
+
+def clean(out_dir: Path) -> bool:
+    """Empty the cache of verification results, plots and PDFs; return whether there was one."""
+    if not cache_dir(out_dir).exists():
+        return False
+    with commit.exclusive([out_dir]):  # not while a build uses it
+        return cache.clear(cache_dir(out_dir))
 
 
 def cache_dir(out_dir: Path) -> Path:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 
+from deckgen import __version__, cache
 from deckgen.clock import Timeout, time_limit
 from deckgen.errors import DeckgenError, Problem, SourceLoc, quote, raise_if_any
 from deckgen.markup import code_css, read_template, render
@@ -46,12 +48,48 @@ class Section:
     entries: list[Entry]
 
 
-def build_pdf(deck: Deck, paper: str, figures: Figures, *, handout: bool = False) -> bytes:
-    """Return the PDF bytes of the deck's cheatsheet, or of its study handout."""
+def build_pdf(
+    deck: Deck,
+    paper: str,
+    figures: Figures,
+    *,
+    handout: bool = False,
+    cache_dir: Path | None = None,
+) -> bytes:
+    """Return the PDF bytes of the deck's cheatsheet, or of its study handout.
+
+    A PDF is typeset only when its page is new: the cache holds each PDF by a key of its HTML,
+    the images it shows and the versions of what lays it out.
+    """
+    page = build_html(deck, paper, figures, handout=handout)
+    folder = cache_dir / "pdf" if cache_dir is not None else None
+    entry = cache.key(
+        __version__,
+        *(f"{name}={version(name)}" for name in _LAYOUT_PACKAGES),
+        page,
+        *(image.media_name for image in deck.images),
+    )
+    cached = cache.get(folder, entry) if folder is not None else None
+    if cached is not None and cached.startswith(b"%PDF-"):
+        log.info(
+            "the %s is unchanged: taken from the cache", "handout" if handout else "cheatsheet"
+        )
+        return cached
+    pdf = _typeset(deck, page, handout)
+    if folder is not None:
+        cache.put(folder, entry, pdf)
+    return pdf
+
+
+# What decides a PDF besides its HTML: the layout engine, its PDF writer and font subsetter, and
+# Matplotlib, whose fonts the page uses.
+_LAYOUT_PACKAGES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "matplotlib")
+
+
+def _typeset(deck: Deck, page: str, handout: bool) -> bytes:
     from weasyprint import HTML  # slow to import: only when a PDF is wanted
     from weasyprint.urls import FatalURLFetchingError
 
-    page = build_html(deck, paper, figures, handout=handout)
     log.info("laying out %d entries", len(deck.notes))
     fetcher = _local_fetcher(deck.cards_dir.resolve())
     seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)

@@ -76,7 +76,10 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ..
     with _progress(3 + len(options.outputs)) as progress:
         result = run_build(options, progress)
     _report_ids(result.ids_written)
-    outputs = ", ".join(printable(str(p)) for p in result.outputs)
+    outputs = ", ".join(
+        printable(str(p)) + (" (unchanged)" if p in result.unchanged else "")
+        for p in result.outputs
+    )
     plots = f", {result.plots} plots ({result.plots_drawn} drawn)" if result.plots else ""
     click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
 
@@ -127,6 +130,16 @@ def ids(cards_dir: Path) -> None:
     from deckgen.build import write_ids
 
     _report_ids(write_ids(cards_dir))
+
+
+@main.command()
+@_OUT
+def clean(out_dir: Path) -> None:
+    """Empty the build cache (<out>/.cache): the next build checks, draws and typesets afresh."""
+    from deckgen.build import clean as run_clean
+
+    emptied = run_clean(out_dir)
+    click.echo(f"emptied {printable(str(out_dir / '.cache'))}" if emptied else "no cache to empty")
 
 
 @main.command()

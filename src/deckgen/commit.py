@@ -31,8 +31,15 @@ def temp_path(path: Path) -> Path:
     return path.with_name(_TEMP.format(path.name))
 
 
-def commit(files: dict[Path, bytes], out_dir: Path) -> None:
-    """Write every file, then rename them all into place as one unit."""
+def commit(files: dict[Path, bytes], out_dir: Path) -> list[Path]:
+    """Write every file that changed, then rename them all into place as one unit; return them.
+
+    A file whose bytes are already there is not written again: its time stays, so tools that
+    watch the outputs (sync, make, a preview) see that nothing changed.
+    """
+    files = {path: data for path, data in files.items() if not _holds(path, data)}
+    if not files:
+        return []
     try:
         for path, data in files.items():
             _write_synced(temp_path(path), data, like=path)
@@ -45,6 +52,15 @@ def commit(files: dict[Path, bytes], out_dir: Path) -> None:
         where = SourceLoc(Path(err.filename or out_dir), 0)
         raise SourceErrors([Problem(where, f"cannot write: {err.strerror}")]) from None
     finish(out_dir)
+    return list(files)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at `path` already holds exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def finish(out_dir: Path) -> None:

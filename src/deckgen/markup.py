@@ -154,10 +154,16 @@ def render(
         _count_deletion(token, previous, line, result)
         previous = token
     _declare_plots(tokens, loc, result)
-    renderer = _AnkiRenderer() if target == "anki" else _PrintRenderer()
+    renderer = _renderer(target)
     env: dict[str, Any] = {"cloze": cloze, "plot_svgs": plot_svgs or {}}
     result.html = renderer.render(tokens, markdown_parser().options, env)
     return result
+
+
+@cache
+def _renderer(target: Target) -> RendererHTML:
+    """One renderer per target: building one inspects its methods (slow); they keep no state."""
+    return _AnkiRenderer() if target == "anki" else _PrintRenderer()
 
 
 def _declare_plots(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import version
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,10 @@ log = logging.getLogger(__name__)
 @cache
 def _engine() -> str:
     """Identify the checker: its own source and SymPy's version; a change empties the cache."""
-    import sympy
-
     here = Path(__file__).parent
     sources = b"".join((here / name).read_bytes() for name in _CHECKER)
-    return f"{hashlib.sha256(sources).hexdigest()[:16]}-sympy-{sympy.__version__}"
+    # the installed version, read without importing SymPy (a second) when every result is cached
+    return f"{hashlib.sha256(sources).hexdigest()[:16]}-sympy-{version('sympy')}"
 
 
 _CHECKER = ("latex.py", "claims.py", "symbolic.py", "verify.py")
