@@ -1195,6 +1195,26 @@ def test_bad_lock_stamps_are_refused(
     assert_build_fails(built_project, "cards/deckgen.lock:1", message)
 
 
+@pytest.mark.parametrize(
+    "built",
+    [
+        [],
+        {"sample-mean": "Statistics"},
+        {"sample-mean": {"deck": 5, "type": "basic"}},
+        {"sample-mean": {"deck": "Statistics", "type": "essay"}},
+        {"sample-mean": {"deck": "Statistics", "type": "cloze", "clozes": [0]}},
+        {"sample-mean": {"deck": "Statistics", "type": "cloze", "clozes": [1] * 501}},
+        {"sample-mean": {"deck": "x" * 1001, "type": "basic"}},
+    ],
+    ids=["list", "text", "deck-number", "unknown-type", "cloze-0", "too-many-clozes", "long-deck"],
+)
+def test_a_bad_record_of_the_last_build_is_refused(built_project: Path, built: object) -> None:
+    lock = json.loads((built_project / "cards/deckgen.lock").read_text())
+    lock["built"] = built
+    (built_project / "cards/deckgen.lock").write_text(json.dumps(lock))
+    assert_build_fails(built_project, "cards/deckgen.lock:1", "its 'built' record is not valid")
+
+
 def test_lock_with_a_huge_number_is_refused(built_project: Path) -> None:
     text = _with_stamp(built_project, mod=0).replace('"mod": 0', '"mod": 1' + "0" * 5000, 1)
     (built_project / "cards/deckgen.lock").write_text(text)

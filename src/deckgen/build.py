@@ -9,7 +9,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from deckgen import cache, cheatsheet, commit, ids, model, package, parse, plots, state, verify
+from deckgen import (
+    cache,
+    cheatsheet,
+    commit,
+    ids,
+    model,
+    package,
+    parse,
+    plots,
+    report,
+    state,
+    verify,
+)
 from deckgen.config import CONFIG_NAME, BuildOptions, load_deck_config
 from deckgen.errors import Problem, SourceErrors, SourceLoc, quote, raise_if_any
 from deckgen.model import Deck
@@ -31,6 +43,7 @@ class BuildResult:
     unchanged: list[Path] = field(default_factory=list)  # outputs that already held these bytes
     plots: int = 0
     plots_drawn: int = 0  # the others came from the cache
+    import_report: report.ImportReport | None = None  # what importing the package does in Anki
 
 
 def build(options: BuildOptions, progress: Progress = lambda stage: None) -> BuildResult:
@@ -46,12 +59,11 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
         lock = state.load(options.cards_dir)
         config = deck.config
         outputs: dict[Path, bytes] = {}
+        import_report = None
         if "apkg" in options.outputs:
             progress("writing the Anki package")
-            outputs[options.out_dir / f"{config.slug}.apkg"] = package.build_apkg(
-                deck, lock, figures
-            )
-            _note_title_change(lock, config.title, options.cards_dir)
+            apkg, import_report = _package(deck, lock, figures, options.cards_dir)
+            outputs[options.out_dir / f"{config.slug}.apkg"] = apkg
             outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock).encode()
         paper = options.paper or config.paper
         if "pdf" in options.outputs:
@@ -69,8 +81,30 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
     result = _result(deck, written, started, products)
     unchanged = [path for path in products if path not in changed]
     return replace(
-        result, unchanged=unchanged, plots=len(figures.by_key), plots_drawn=figures.drawn
+        result,
+        unchanged=unchanged,
+        plots=len(figures.by_key),
+        plots_drawn=figures.drawn,
+        import_report=import_report,
     )
+
+
+def _package(
+    deck: Deck, lock: state.Lock, figures: plots.Figures, cards_dir: Path
+) -> tuple[bytes, report.ImportReport]:
+    """Return the .apkg and what importing it will do; the lock records this build."""
+    before = dict(lock.stamps)
+    apkg = package.build_apkg(deck, lock, figures)
+    changed = {note.card.id or "" for note in deck.notes if _restamped(note, lock, before)}
+    import_report = report.compare(deck, changed, lock.built, lock.title)
+    _note_title_change(lock, deck.config.title, cards_dir)
+    lock.built = report.manifest(deck)
+    return apkg, import_report
+
+
+def _restamped(note: model.Note, lock: state.Lock, before: dict[str, state.Stamp]) -> bool:
+    key = f"note:{note.card.id}"
+    return lock.stamps.get(key) != before.get(key)
 
 
 @contextlib.contextmanager

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from deckgen import __version__
 from deckgen.config import OUTPUTS, PAPERS, BuildOptions
 from deckgen.errors import Problem, SourceErrors, SourceLoc, printable, quote
+
+if TYPE_CHECKING:  # the build pulls in the whole pipeline: imported when a command runs
+    from deckgen.build import BuildResult
+    from deckgen.report import ImportReport
 
 _OUT = click.option(
     "--out",
@@ -68,13 +74,24 @@ def main() -> None:
     multiple=True,
     help="Write only this output (repeat for several): apkg, pdf (the cheatsheet), handout.",
 )
-def build(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...]) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary and the re-import report as JSON (problems still go to stderr).",
+)
+def build(
+    cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...], as_json: bool
+) -> None:
     """Write <out>/<slug>.apkg, the cheatsheet <slug>.pdf and <slug>-handout.pdf."""
     from deckgen.build import build as run_build
 
     options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
     with _progress(3 + len(options.outputs)) as progress:
         result = run_build(options, progress)
+    if as_json:
+        click.echo(json.dumps(_summary(result), indent=1, ensure_ascii=False))
+        return
     _report_ids(result.ids_written)
     outputs = ", ".join(
         printable(str(p)) + (" (unchanged)" if p in result.unchanged else "")
@@ -82,6 +99,31 @@ def build(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ..
     )
     plots = f", {result.plots} plots ({result.plots_drawn} drawn)" if result.plots else ""
     click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
+    if result.import_report is not None:
+        _print_import_report(result.import_report)
+
+
+def _print_import_report(report: ImportReport) -> None:
+    if report.first:
+        click.echo("no previous build recorded: the next builds will say what Anki will do")
+        return
+    click.echo(f"on import, {report.summary()}")
+    for line in report.warnings():
+        click.echo(f"  {printable(line)}")
+
+
+def _summary(result: BuildResult) -> dict[str, Any]:
+    return {
+        "cards": result.cards,
+        "decks": result.decks,
+        "ids_written": result.ids_written,
+        "plots": result.plots,
+        "plots_drawn": result.plots_drawn,
+        "outputs": [str(p) for p in result.outputs],
+        "unchanged": [str(p) for p in result.unchanged],
+        "seconds": round(result.seconds, 3),
+        "import": result.import_report.as_json() if result.import_report else None,
+    }
 
 
 @main.command()

@@ -29,6 +29,7 @@ class Note:
     back: str
     images: tuple[Image, ...]
     plots: tuple[Plot, ...]
+    clozes: tuple[int, ...] = ()  # a cloze note's deletion numbers: one Anki card each
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
         back=back.html + with_notes(notes.html),
         images=tuple(title.images + front.images + back.images + notes.images),
         plots=tuple(front.plots + back.plots + notes.plots),
+        clozes=tuple(sorted(front.deletions)) if cloze else (),
     )
     problems = title.problems + front.problems + back.problems + notes.problems
     if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion

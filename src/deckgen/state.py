@@ -32,6 +32,15 @@ class Stamp:
     mod: int
 
 
+@dataclass(frozen=True)
+class Built:
+    """One note as the last build put it into the package: what Anki's copy looks like."""
+
+    deck: str  # below the top-level deck
+    kind: str
+    clozes: tuple[int, ...] = ()
+
+
 @dataclass
 class Lock:
     """Stamps by key ('note:<id>', 'model:<name>'), and the clock to stamp new content with.
@@ -45,6 +54,7 @@ class Lock:
     now: int = field(default_factory=lambda: build_time())
     used: set[str] = field(default_factory=set)
     title: str | None = None  # the deck title of the last build: Anki keeps cards in old decks
+    built: dict[str, Built] | None = None  # the last build's notes by card id (None: unknown)
 
     def mod(self, key: str, content: str) -> int:
         """Return the modification time for this content, stamping it if it is new or changed."""
@@ -66,7 +76,7 @@ class Lock:
             for key, stamp in self.stamps.items()
             if not key.startswith("note:") or key[len("note:") :] in card_ids
         }
-        return Lock(kept, self.now, title=self.title)
+        return Lock(kept, self.now, title=self.title, built=self.built)
 
 
 # A clock more than a day ahead is a mistake (milliseconds, a typo, a hand edit); taking it would
@@ -102,7 +112,7 @@ def load(cards_dir: Path) -> Lock:
         message = "broken lock file: nested too deeply or a number too long"
         raise SourceErrors([Problem(SourceLoc(path, 1), message)]) from None
     stamps, title = _read(raw, path)
-    return Lock(stamps, title=title)
+    return Lock(stamps, title=title, built=_read_built(raw.get("built"), path))
 
 
 def _read(raw: Any, path: Path) -> tuple[dict[str, Stamp], str | None]:
@@ -128,10 +138,47 @@ def _read(raw: Any, path: Path) -> tuple[dict[str, Stamp], str | None]:
     return stamps, title if isinstance(title, str) else None
 
 
+_KINDS = ("basic", "reversed", "cloze")
+
+
+def _read_built(raw: Any, path: Path) -> dict[str, Built] | None:
+    """Validate the last build's record: per card id its deck, type and cloze numbers."""
+    if raw is None:
+        return None
+    problem = Problem(SourceLoc(path, 1), "broken lock file: its 'built' record is not valid")
+    if not isinstance(raw, dict):
+        raise SourceErrors([problem])
+    built = {}
+    for card_id, entry in raw.items():
+        deck = entry.get("deck") if isinstance(entry, dict) else None
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        clozes = entry.get("clozes", []) if isinstance(entry, dict) else None
+        if not (
+            isinstance(deck, str)
+            and len(deck) <= 1000
+            and kind in _KINDS
+            and isinstance(clozes, list)
+            and len(clozes) <= 500
+            and all(type(n) is int and 1 <= n <= 500 for n in clozes)
+        ):
+            raise SourceErrors([problem])
+        built[card_id] = Built(deck, kind, tuple(clozes))
+    return built
+
+
 def dumps(lock: Lock) -> str:
     """Serialise the lock deterministically (sorted, one stamp per line, diff-friendly)."""
     stamps = {k: {"hash": s.hash, "mod": s.mod} for k, s in sorted(lock.stamps.items())}
     content: dict[str, Any] = {"version": _VERSION, "stamps": stamps}
     if lock.title is not None:
         content["title"] = lock.title
+    if lock.built is not None:
+        content["built"] = {
+            card_id: {
+                "deck": b.deck,
+                "type": b.kind,
+                **({"clozes": list(b.clozes)} if b.clozes else {}),
+            }
+            for card_id, b in sorted(lock.built.items())
+        }
     return json.dumps(content, indent=1) + "\n"
