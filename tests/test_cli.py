@@ -84,3 +84,31 @@ def test_a_renamed_deck_title_is_pointed_out(
     with caplog.at_level(logging.WARNING):
         assert deckgen("build", "--only", "apkg").exit_code == 0
     assert "title changed" not in caplog.text  # said once, then the lock knows the new title
+
+
+def test_new_starts_a_card_file_that_builds(project: Path) -> None:
+    result = deckgen("new", "cards/statistics/12-ab-testing.md", "--deck", "Statistics::A/B: tests")
+    assert result.exit_code == 0, result.output
+    assert "card 'new-card'" in result.output
+    text = (project / "cards/statistics/12-ab-testing.md").read_text()
+    assert text.startswith('---\ndeck: "Statistics::A/B: tests"\n') and "\nNotes: " in text
+    assert deckgen("check").exit_code == 0  # it has an id, a question, an answer and notes
+    assert "card 'new-card-2'" in deckgen("new", "cards/more.md").output  # ids stay unique
+    assert 'deck: "More"' in (project / "cards/more.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cards/01-statistics.md"], "cards/01-statistics.md:0: already exists"),
+        (["elsewhere/x.md"], "elsewhere/x.md:0: not inside the cards folder"),
+        (["cards/x.txt"], "cards/x.txt:0: a card file's name ends in .md"),
+        (["cards/x.md", "--deck", "A::::B"], "'deck' must be a deck name"),
+    ],
+)
+def test_new_refuses_what_it_cannot_write_well(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = deckgen("new", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert not (project / "cards/x.md").exists() and not (project / "elsewhere").exists()

@@ -19,6 +19,7 @@ from deckgen import (
     parse,
     plots,
     report,
+    scaffold,
     state,
     verify,
 )
@@ -182,6 +183,12 @@ def clean(out_dir: Path) -> bool:
 def cache_dir(out_dir: Path) -> Path:
     """Where verification results and drawn plots are kept between builds."""
     return out_dir / ".cache"
+
+
+def new_card_file(path: Path, cards_dir: Path, deck: str | None) -> str:
+    """Start a card file with one card; return the card's id."""
+    with workspace(cards_dir, None):
+        return scaffold.new_card_file(path, cards_dir, deck)
 
 
 def write_ids(cards_dir: Path) -> int:

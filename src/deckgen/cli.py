@@ -175,6 +175,20 @@ def ids(cards_dir: Path) -> None:
 
 
 @main.command()
+@_CARDS
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--deck", default=None, help="Its Anki deck below the top level (default: from PATH)."
+)
+def new(cards_dir: Path, path: Path, deck: str | None) -> None:
+    """Start a card file at PATH (inside the cards folder) with front matter and one card."""
+    from deckgen.build import new_card_file
+
+    card_id = new_card_file(path, cards_dir, deck)
+    click.echo(f"wrote {printable(str(path))} with card '{card_id}': fill it in, then build")
+
+
+@main.command()
 @_OUT
 def clean(out_dir: Path) -> None:
     """Empty the build cache (<out>/.cache): the next build checks, draws and typesets afresh."""

@@ -32,7 +32,7 @@ def write_missing(files: list[CardFile]) -> int:
     written = 0
     for file in files:
         new = {
-            card.loc.line: _claim(slugify(card.title), taken) for card in file.cards if not card.id
+            card.loc.line: claim(slugify(card.title), taken) for card in file.cards if not card.id
         }
         if new:
             _rewrite(file.path, new)
@@ -53,7 +53,8 @@ def slugify(title: str) -> str:
     return slug[:_MAX_SLUG] or "card"
 
 
-def _claim(slug: str, taken: set[str]) -> str:
+def claim(slug: str, taken: set[str]) -> str:
+    """Return `slug`, or `slug-2`, `slug-3`... whichever is free, and take it."""
     candidate, n = slug, 1
     while candidate in taken:
         n += 1
