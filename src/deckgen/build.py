@@ -66,17 +66,14 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
             apkg, import_report = _package(deck, lock, figures, options.cards_dir)
             outputs[options.out_dir / f"{config.slug}.apkg"] = apkg
             outputs[options.cards_dir / state.LOCK_NAME] = state.dumps(lock).encode()
-        paper = options.paper or config.paper
-        if "pdf" in options.outputs:
-            progress("typesetting the cheatsheet")
-            outputs[options.out_dir / f"{config.slug}.pdf"] = cheatsheet.build_pdf(
-                deck, paper, figures, cache_dir=cache_dir(options.out_dir)
+        kinds = [kind for kind in ("pdf", "handout") if kind in options.outputs]
+        if kinds:
+            progress("typesetting the cheatsheet" if kinds == ["pdf"] else "typesetting the PDFs")
+            pdfs = cheatsheet.build_pdfs(
+                deck, options.paper or config.paper, figures, kinds, cache_dir(options.out_dir)
             )
-        if "handout" in options.outputs:
-            progress("typesetting the handout")
-            outputs[options.out_dir / f"{config.slug}-handout.pdf"] = cheatsheet.build_pdf(
-                deck, paper, figures, handout=True, cache_dir=cache_dir(options.out_dir)
-            )
+            names = {"pdf": f"{config.slug}.pdf", "handout": f"{config.slug}-handout.pdf"}
+            outputs.update({options.out_dir / names[kind]: pdf for kind, pdf in pdfs.items()})
         changed = commit.commit(outputs, options.out_dir)
     products = [path for path in outputs if path.name != state.LOCK_NAME]
     result = _result(deck, written, started, products)

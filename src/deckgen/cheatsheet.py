@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import version
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -48,23 +49,28 @@ class Section:
     entries: list[Entry]
 
 
-def build_pdf(
-    deck: Deck,
-    paper: str,
-    figures: Figures,
-    *,
-    handout: bool = False,
-    cache_dir: Path | None = None,
-) -> bytes:
-    """Return the PDF bytes of the deck's cheatsheet, or of its study handout.
+def build_pdfs(
+    deck: Deck, paper: str, figures: Figures, kinds: Sequence[str], cache_dir: Path | None = None
+) -> dict[str, bytes]:
+    """Return the PDFs asked for ("pdf": the cheatsheet, "handout"), the cards printed once."""
+    printed = sections(deck, {key: figure.svg for key, figure in figures.by_key.items()})
+    return {
+        kind: _pdf(deck, build_html(deck, paper, printed, handout=kind == "handout"), cache_dir)
+        for kind in kinds
+    }
 
-    A PDF is typeset only when its page is new: the cache holds each PDF by a key of its HTML,
-    the images it shows and the versions of what lays it out.
+
+def _pdf(deck: Deck, page: str, cache_dir: Path | None) -> bytes:
+    """Return the PDF of a page; it is typeset only when the page is new.
+
+    The cache holds each PDF by a key of its HTML, the images it shows and the versions of what
+    lays it out.
     """
-    page = build_html(deck, paper, figures, handout=handout)
+    handout = '<html lang="en" class="handout">' in page
     folder = cache_dir / "pdf" if cache_dir is not None else None
     entry = cache.key(
         __version__,
+        _layout_source(),
         *(f"{name}={version(name)}" for name in _LAYOUT_PACKAGES),
         page,
         *(image.media_name for image in deck.images),
@@ -79,6 +85,12 @@ def build_pdf(
     if folder is not None:
         cache.put(folder, entry, pdf)
     return pdf
+
+
+@lru_cache(maxsize=1)
+def _layout_source() -> bytes:
+    """This module's source: how a page is laid out (fetcher, font dates) is in it."""
+    return Path(__file__).read_bytes()
 
 
 # What decides a PDF besides its HTML: the layout engine, its PDF writer and font subsetter, and
@@ -195,7 +207,7 @@ def _fixed_font_dates() -> Iterator[None]:
 HANDOUT_COLUMNS = 3
 
 
-def build_html(deck: Deck, paper: str, figures: Figures, *, handout: bool = False) -> str:
+def build_html(deck: Deck, paper: str, printed: list[Section], *, handout: bool = False) -> str:
     """Return the cheatsheet (or the handout) as one HTML page.
 
     The cheatsheet shows each card's term and answer; the handout adds questions and notes.
@@ -209,7 +221,7 @@ def build_html(deck: Deck, paper: str, figures: Figures, *, handout: bool = Fals
         page_size=PAGE_SIZES[paper],
         columns=HANDOUT_COLUMNS if handout else deck.config.columns,
         css=css,
-        sections=sections(deck, {key: figure.svg for key, figure in figures.by_key.items()}),
+        sections=printed,
     )
 
 
@@ -245,8 +257,13 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
     )
 
 
+@lru_cache(maxsize=1)
 def _fonts_dir() -> Path:
-    return Path(str(files("matplotlib"))) / "mpl-data" / "fonts" / "ttf"
+    """Matplotlib's font folder, found without importing Matplotlib (most builds draw nothing)."""
+    spec = find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("Matplotlib is not installed")  # a dependency: deckgen is broken
+    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
 
 
 def _font_faces() -> str:

@@ -87,7 +87,8 @@ def build(
     from deckgen.build import build as run_build
 
     options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
-    with _progress(3 + len(options.outputs)) as progress:
+    stages = 3 + ("apkg" in options.outputs) + any(kind != "apkg" for kind in options.outputs)
+    with _progress(stages) as progress:
         result = run_build(options, progress)
     if as_json:
         click.echo(json.dumps(_summary(result), indent=1, ensure_ascii=False))
