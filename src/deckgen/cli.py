@@ -93,6 +93,10 @@ def build(
     if as_json:
         click.echo(json.dumps(_summary(result), indent=1, ensure_ascii=False))
         return
+    _print_result(result)
+
+
+def _print_result(result: BuildResult) -> None:
     _report_ids(result.ids_written)
     outputs = ", ".join(
         printable(str(p)) + (" (unchanged)" if p in result.unchanged else "")
@@ -102,6 +106,48 @@ def build(
     click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
     if result.import_report is not None:
         _print_import_report(result.import_report)
+
+
+@main.command()
+@_CARDS
+@_OUT
+@click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper of the PDFs.")
+@click.option(
+    "--only",
+    type=click.Choice(OUTPUTS),
+    multiple=True,
+    help="Write only this output (repeat for several): apkg, pdf (the cheatsheet), handout.",
+)
+def watch(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...]) -> None:
+    """Build, then build again whenever a card file, an image or deck.yaml changes."""
+    import threading
+
+    from deckgen.build import build as run_build
+    from deckgen.errors import DeckgenError
+    from deckgen.watch import Changes
+    from deckgen.watch import watch as run_watch
+
+    options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
+
+    def rebuild(changes: Changes | None) -> None:
+        if changes is not None:
+            click.echo(printable(str(changes)))
+        try:
+            result = run_build(options)
+        except (DeckgenError, OSError) as err:
+            if isinstance(err, OSError):
+                where = SourceLoc(Path(str(err.filename or ".")), 0)
+                err = SourceErrors([Problem(where, err.strerror or str(err))])
+            err.show()
+            click.echo("the build failed: the last good outputs stay; watching for the next save")
+            return
+        _print_result(result)
+
+    click.echo(f"watching {printable(str(cards_dir))} (Ctrl-C stops)")
+    try:
+        run_watch(cards_dir, rebuild, threading.Event())
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 def _print_import_report(report: ImportReport) -> None:

@@ -39,8 +39,9 @@ class ImportReport:
     first: bool = False  # no previous build recorded: nothing to compare with
 
     def summary(self) -> str:
+        added = len(self.added)
         return (
-            f"Anki will add {len(self.added)} notes, update {len(self.updated)}"
+            f"Anki will add {added} note{'s' if added != 1 else ''}, update {len(self.updated)}"
             f" and leave {len(self.unchanged)} unchanged"
         )
 
