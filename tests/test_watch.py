@@ -26,7 +26,8 @@ class Watch:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -48,9 +49,13 @@ class Watch:
         raise AssertionError(f"no line with {text!r} in:\n" + "\n".join(self.seen))
 
     def stop(self) -> str:
+        """Press Ctrl-C; return everything it printed."""
         self.process.send_signal(signal.SIGINT)
-        rest, _ = self.process.communicate(timeout=WAIT)
-        return "\n".join(self.seen) + "\n" + (rest or "")
+        self.process.wait(timeout=WAIT)
+        self.reader.join(timeout=WAIT)  # the rest of the output, up to the end of the pipe
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "\n".join(self.seen)
 
 
 def test_watch_rebuilds_on_save_and_survives_a_broken_card(project: Path) -> None:
