@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,46 @@ def test_clean_empties_the_cache(project: Path) -> None:
     assert "no cache to empty" in deckgen("clean").output
     build(project)  # typesets afresh, filling the cache again
     assert len(list((project / "build/.cache/pdf").iterdir())) == 2
+
+
+def test_a_rebuild_with_nothing_changed_loads_no_heavy_library(project: Path) -> None:
+    build(project)
+    before = stamps(project)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "deckgen", "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("(unchanged)") == 3
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert not imported & {"sympy", "matplotlib", "weasyprint", "markdown_it", "genanki", "PIL"}
+    assert stamps(project) == before
+
+
+@pytest.mark.parametrize("edit", ["card", "image", "output", "lock"])
+def test_any_change_to_sources_or_outputs_builds_again(
+    project: Path, edit: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    build(project)
+    good = (project / "build/test-deck.pdf").read_bytes()
+    if edit == "card":
+        stats = project / "cards/01-statistics.md"
+        stats.write_text(stats.read_text().replace("The average of", "The mean of"))
+    elif edit == "image":
+        figure = next((project / "cards/figures").iterdir())
+        figure.write_bytes(figure.read_bytes() + b"\0")  # PNG readers ignore trailing bytes
+    elif edit == "output":
+        (project / "build/test-deck.pdf").write_bytes(b"%PDF-1.7 edited by hand")
+    else:
+        lock = project / "cards/deckgen.lock"
+        lock.write_text(lock.read_text().replace('"title": "Test Deck"', '"title": "Old Deck"'))
+    with caplog.at_level(logging.WARNING):
+        output = build(project)
+    if edit == "lock":  # a real build ran: it points out the title the lock remembers
+        assert "the deck title changed from 'Old Deck' to 'Test Deck'" in caplog.text
+    else:
+        assert output.count("(unchanged)") < 3
+    if edit == "output":
+        assert (project / "build/test-deck.pdf").read_bytes() == good  # restored

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from deckgen import (
     cache,
@@ -21,6 +22,7 @@ from deckgen import (
     report,
     scaffold,
     state,
+    uptodate,
     verify,
 )
 from deckgen.config import CONFIG_NAME, BuildOptions, load_deck_config
@@ -45,6 +47,31 @@ class BuildResult:
     plots: int = 0
     plots_drawn: int = 0  # the others came from the cache
     import_report: report.ImportReport | None = None  # what importing the package does in Anki
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as data (`deckgen build --json`)."""
+        return {
+            "cards": self.cards,
+            "decks": self.decks,
+            "ids_written": self.ids_written,
+            "plots": self.plots,
+            "plots_drawn": self.plots_drawn,
+            "outputs": [str(p) for p in self.outputs],
+            "unchanged": [str(p) for p in self.unchanged],
+            "seconds": round(self.seconds, 3),
+            "import": self.import_report.as_json() if self.import_report else None,
+        }
+
+    def as_no_op(self) -> dict[str, Any]:
+        """The summary of building again with nothing changed."""
+        summary = self.as_json()
+        summary.update(ids_written=0, plots_drawn=0, unchanged=summary["outputs"])
+        if self.import_report is not None:
+            r = self.import_report
+            summary["import"] = report.ImportReport(
+                unchanged=r.added + r.updated + r.unchanged
+            ).as_json()
+        return summary
 
 
 def build(options: BuildOptions, progress: Progress = lambda stage: None) -> BuildResult:
@@ -75,16 +102,23 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
             names = {"pdf": f"{config.slug}.pdf", "handout": f"{config.slug}-handout.pdf"}
             outputs.update({options.out_dir / names[kind]: pdf for kind, pdf in pdfs.items()})
         changed = commit.commit(outputs, options.out_dir)
-    products = [path for path in outputs if path.name != state.LOCK_NAME]
-    result = _result(deck, written, started, products)
-    unchanged = [path for path in products if path not in changed]
-    return replace(
-        result,
-        unchanged=unchanged,
-        plots=len(figures.by_key),
-        plots_drawn=figures.drawn,
-        import_report=import_report,
-    )
+        products = [path for path in outputs if path.name != state.LOCK_NAME]
+        result = replace(
+            _result(deck, written, started, products),
+            unchanged=[path for path in products if path not in changed],
+            plots=len(figures.by_key),
+            plots_drawn=figures.drawn,
+            import_report=import_report,
+        )
+        uptodate.remember(
+            options.cards_dir,
+            options.out_dir,
+            options.outputs,
+            options.paper,
+            outputs,
+            result.as_no_op(),
+        )
+    return result
 
 
 def _package(

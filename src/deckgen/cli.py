@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from deckgen import __version__
+from deckgen import __version__, uptodate
 from deckgen.config import OUTPUTS, PAPERS, BuildOptions
 from deckgen.errors import Problem, SourceErrors, SourceLoc, printable, quote
 
 if TYPE_CHECKING:  # the build pulls in the whole pipeline: imported when a command runs
     from deckgen.build import BuildResult
-    from deckgen.report import ImportReport
 
 _OUT = click.option(
     "--out",
@@ -84,28 +84,56 @@ def build(
     cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...], as_json: bool
 ) -> None:
     """Write <out>/<slug>.apkg, the cheatsheet <slug>.pdf and <slug>-handout.pdf."""
-    from deckgen.build import build as run_build
-
     options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
+    started = time.perf_counter()
+    summary = uptodate.unchanged(cards_dir, out_dir, options.outputs, paper)
+    if summary is not None:  # nothing changed since the last build: nothing to do
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        click.echo(json.dumps(summary, indent=1, ensure_ascii=False) if as_json else "", nl=False)
+        if not as_json:
+            _print_summary(summary)
+        return
+    from deckgen.build import build as run_build  # the whole pipeline: only when there is work
+
     stages = 3 + ("apkg" in options.outputs) + any(kind != "apkg" for kind in options.outputs)
     with _progress(stages) as progress:
         result = run_build(options, progress)
     if as_json:
-        click.echo(json.dumps(_summary(result), indent=1, ensure_ascii=False))
+        click.echo(json.dumps(result.as_json(), indent=1, ensure_ascii=False))
         return
     _print_result(result)
 
 
 def _print_result(result: BuildResult) -> None:
     _report_ids(result.ids_written)
-    outputs = ", ".join(
-        printable(str(p)) + (" (unchanged)" if p in result.unchanged else "")
-        for p in result.outputs
-    )
-    plots = f", {result.plots} plots ({result.plots_drawn} drawn)" if result.plots else ""
-    click.echo(f"{_cards(result.cards, result.decks)}{plots} -> {outputs} ({result.seconds:.1f} s)")
+    _print_summary(result.as_json())
     if result.import_report is not None:
-        _print_import_report(result.import_report)
+        for line in result.import_report.warnings():
+            click.echo(f"  {printable(line)}")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """The summary line, and what importing the package will do."""
+    outputs = ", ".join(
+        printable(p) + (" (unchanged)" if p in summary["unchanged"] else "")
+        for p in summary["outputs"]
+    )
+    plots = (
+        f", {summary['plots']} plots ({summary['plots_drawn']} drawn)" if summary["plots"] else ""
+    )
+    cards = _cards(summary["cards"], summary["decks"])
+    click.echo(f"{cards}{plots} -> {outputs} ({summary['seconds']:.1f} s)")
+    imported = summary["import"]
+    if imported is None:
+        return
+    if imported["first_build"]:
+        click.echo("no previous build recorded: the next builds will say what Anki will do")
+        return
+    added = len(imported["added"])
+    click.echo(
+        f"on import, Anki will add {added} note{'s' if added != 1 else ''},"
+        f" update {len(imported['updated'])} and leave {len(imported['unchanged'])} unchanged"
+    )
 
 
 @main.command()
@@ -148,29 +176,6 @@ def watch(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ..
         run_watch(cards_dir, rebuild, threading.Event())
     except KeyboardInterrupt:
         click.echo("stopped")
-
-
-def _print_import_report(report: ImportReport) -> None:
-    if report.first:
-        click.echo("no previous build recorded: the next builds will say what Anki will do")
-        return
-    click.echo(f"on import, {report.summary()}")
-    for line in report.warnings():
-        click.echo(f"  {printable(line)}")
-
-
-def _summary(result: BuildResult) -> dict[str, Any]:
-    return {
-        "cards": result.cards,
-        "decks": result.decks,
-        "ids_written": result.ids_written,
-        "plots": result.plots,
-        "plots_drawn": result.plots_drawn,
-        "outputs": [str(p) for p in result.outputs],
-        "unchanged": [str(p) for p in result.unchanged],
-        "seconds": round(result.seconds, 3),
-        "import": result.import_report.as_json() if result.import_report else None,
-    }
 
 
 @main.command()

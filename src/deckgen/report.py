@@ -38,13 +38,6 @@ class ImportReport:
     renamed: tuple[str, str] | None = None  # the top-level deck: from, to
     first: bool = False  # no previous build recorded: nothing to compare with
 
-    def summary(self) -> str:
-        added = len(self.added)
-        return (
-            f"Anki will add {added} note{'s' if added != 1 else ''}, update {len(self.updated)}"
-            f" and leave {len(self.unchanged)} unchanged"
-        )
-
     def warnings(self) -> list[str]:
         """One line per thing Anki will not do, saying what to do by hand."""
         lines = []  # a renamed top-level deck is pointed out by the build itself, at deck.yaml
