@@ -122,3 +122,11 @@ def test_any_change_to_sources_or_outputs_builds_again(
         assert output.count("(unchanged)") < 3
     if edit == "output":
         assert (project / "build/test-deck.pdf").read_bytes() == good  # restored
+
+
+def test_a_hidden_card_file_is_a_source_too(project: Path) -> None:
+    build(project)
+    hidden = project / "cards/.drafts/extra.md"
+    hidden.parent.mkdir()
+    hidden.write_text("---\ndeck: Statistics\n---\n\n## Extra {#extra}\n\nA: more\n")
+    assert "8 cards" in build(project)  # the build reads it, so it counts as a change

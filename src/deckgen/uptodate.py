@@ -72,20 +72,24 @@ def _templates_dir() -> Path:
 
 
 def _files(top: Path, skip: Path) -> list[Path]:
-    """Every file below `top` in a fixed order, leaving out hidden and temporary files, caches
-    and the output folder (when it lies inside)."""
+    """Every file below `top` in a fixed order, as a build may read it (hidden ones too), but for
+    deckgen's temporary files, version control folders, caches and the output folder."""
     skipped = skip.resolve()
     found = []
-    for folder, dirs, names in os.walk(top):
+
+    def unreadable(err: OSError) -> None:
+        raise err  # a folder a build could not read: let the build say so
+
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
         dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d != "__pycache__"
-            and (Path(folder) / d).resolve() != skipped
+            d for d in dirs if d not in _NOT_READ and (Path(folder) / d).resolve() != skipped
         )
-        found += [Path(folder) / name for name in sorted(names) if not name.startswith(".")]
+        found += [Path(folder) / n for n in sorted(names) if not n.endswith(_TEMP_SUFFIX)]
     return found
+
+
+_NOT_READ = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".ruff_cache"}
+_TEMP_SUFFIX = ".deckgen-tmp"
 
 
 _SUMMARY_KEYS = {"cards", "decks", "plots", "plots_drawn", "outputs", "unchanged", "import"}
