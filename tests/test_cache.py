@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -130,3 +131,12 @@ def test_a_hidden_card_file_is_a_source_too(project: Path) -> None:
     hidden.parent.mkdir()
     hidden.write_text("---\ndeck: Statistics\n---\n\n## Extra {#extra}\n\nA: more\n")
     assert "8 cards" in build(project)  # the build reads it, so it counts as a change
+
+
+def test_a_build_with_nothing_to_do_still_reports_as_json(project: Path) -> None:
+    build(project)
+    result = deckgen("build", "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["unchanged"] == summary["outputs"] and len(summary["outputs"]) == 3
+    assert summary["import"]["added"] == [] and len(summary["import"]["unchanged"]) == 7

@@ -89,8 +89,9 @@ def build(
     summary = uptodate.unchanged(cards_dir, out_dir, options.outputs, paper)
     if summary is not None:  # nothing changed since the last build: nothing to do
         summary["seconds"] = round(time.perf_counter() - started, 3)
-        click.echo(json.dumps(summary, indent=1, ensure_ascii=False) if as_json else "", nl=False)
-        if not as_json:
+        if as_json:
+            click.echo(json.dumps(summary, indent=1, ensure_ascii=False))
+        else:
             _print_summary(summary)
         return
     from deckgen.build import build as run_build  # the whole pipeline: only when there is work

@@ -135,11 +135,11 @@ def remember(
     summary: dict[str, Any],
 ) -> None:
     """Keep the record of a good build (called while the build still holds its folders)."""
-    print_ = fingerprint(cards_dir, out_dir, outputs, paper)
-    if print_ is None:
+    sources = fingerprint(cards_dir, out_dir, outputs, paper)
+    if sources is None:
         return
     record = {
-        "fingerprint": print_,
+        "fingerprint": sources,
         "outputs": {
             str(path.resolve()): hashlib.sha256(data).hexdigest() for path, data in written.items()
         },
