@@ -18,7 +18,7 @@ class Watch:
 
     def __init__(self, project: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deckgen", "watch", "--only", "apkg"],
+            [sys.executable, "-m", "deckgen", "watch", "--only", "apkg", "--port", "0"],
             cwd=project,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -147,16 +147,34 @@ def _print_summary(summary: dict[str, Any]) -> None:
     multiple=True,
     help="Write only this output (repeat for several): apkg, pdf (the cheatsheet), handout.",
 )
-def watch(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ...]) -> None:
-    """Build, then build again whenever a card file, an image or deck.yaml changes."""
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port of the preview on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-preview", is_flag=True, help="Serve no preview: only build.")
+def watch(
+    cards_dir: Path,
+    out_dir: Path,
+    paper: str | None,
+    only: tuple[str, ...],
+    port: int,
+    no_preview: bool,
+) -> None:
+    """Build, then build again whenever a card file, an image or deck.yaml changes; serve a
+    preview of the cards that follows every build."""
     import threading
 
     from deckgen.build import build as run_build
     from deckgen.errors import DeckgenError
+    from deckgen.preview import Preview
     from deckgen.watch import Changes
     from deckgen.watch import watch as run_watch
 
     options = BuildOptions(cards_dir, out_dir, paper, only or OUTPUTS)
+    preview = None if no_preview else Preview(port)
 
     def rebuild(changes: Changes | None) -> None:
         if changes is not None:
@@ -168,15 +186,24 @@ def watch(cards_dir: Path, out_dir: Path, paper: str | None, only: tuple[str, ..
                 where = SourceLoc(Path(str(err.filename or ".")), 0)
                 err = SourceErrors([Problem(where, err.strerror or str(err))])
             err.show()
+            if preview is not None:
+                preview.failed(err.format_message())
             click.echo("the build failed: the last good outputs stay; watching for the next save")
             return
         _print_result(result)
+        if preview is not None:
+            preview.built(result.outputs)
 
     click.echo(f"watching {printable(str(cards_dir))} (Ctrl-C stops)")
+    if preview is not None:
+        click.echo(f"preview: {preview.url}")
     try:
         run_watch(cards_dir, rebuild, threading.Event())
     except KeyboardInterrupt:
         click.echo("stopped")
+    finally:
+        if preview is not None:
+            preview.stop()
 
 
 @main.command()
