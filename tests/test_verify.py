@@ -273,9 +273,53 @@ def test_results_are_cached_and_an_edit_rechecks_only_its_claims(project: Path) 
     checked = int(re.search(r"(\d+) claims checked", first.output).group(1))  # type: ignore[union-attr]
     assert checked >= 3
     assert f"0 claims checked, {checked} from the cache" in deckgen("verify").output
-    write_cards(project, [CASES[0].right, CASES[1].right, CASES[2].right.replace("p^2", "p^{2}")])
+    edited = CASES[2].right.replace("p^2", "p \\cdot p")
+    write_cards(project, [CASES[0].right, CASES[1].right, edited])
     third = deckgen("verify").output  # the edited formula has two claims: pmf and variance
     assert f"2 claims checked, {checked - 2} from the cache" in third
+
+
+def renamed(formula: str, old: str, new: str) -> str:
+    return formula.replace(old, new)
+
+
+def test_claims_that_differ_only_in_names_are_checked_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same Poisson pmf in lambda, mu and nu: one SymPy check answers for all three."""
+    cards = [renamed(CASES[1].right, "\\lambda", name) for name in ("\\lambda", "\\mu", "\\nu")]
+    write_cards(project, cards)
+    given: list[int] = []
+    real_run = verify.run
+
+    def counted(jobs: list[verify.Job], *args: object, **kwargs: object) -> object:
+        given.append(len(jobs))
+        return real_run(jobs, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify, "run", counted)
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    checked = int(re.search(r"(\d+) claims checked", result.output).group(1))  # type: ignore[union-attr]
+    assert given[0] == checked - 4  # pmf and mean once, not three times (the deck has more)
+
+
+def test_a_wrong_claim_shared_by_names_fails_at_each_card_in_its_own_names(project: Path) -> None:
+    cards = [renamed(CASES[1].wrong, "\\lambda", name) for name in ("\\lambda", "\\mu")]
+    first, second = write_cards(project, cards)
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert re.search(rf"cards/checks.md:{first + 5}: mean: at λ=", result.output)
+    assert re.search(rf"cards/checks.md:{second + 5}: mean: at μ=", result.output)
+
+
+def test_a_verify_block_away_from_its_formula_is_an_error(project: Path) -> None:
+    (line,) = write_cards(
+        project, ["$$a + b$$\n\nText between.\n\n```verify\nwhere a, b \\in \\mathbb{R}\n```\n"]
+    )
+    result = deckgen("build")
+    assert result.exit_code == 1
+    message = "a verify block must come right after the $$ formula it checks"
+    assert f"cards/checks.md:{line + 4}: {message}" in result.output
 
 
 def test_the_shipped_deck_passes_strict_verification(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,39 +55,41 @@ class Section:
 def build_pdfs(
     deck: Deck, paper: str, figures: Figures, kinds: Sequence[str], cache_dir: Path | None = None
 ) -> dict[str, bytes]:
-    """Return the PDFs asked for ("pdf": the cheatsheet, "handout"), the cards printed once."""
-    printed = sections(deck, {key: figure.svg for key, figure in figures.by_key.items()})
-    return {
-        kind: _pdf(deck, build_html(deck, paper, printed, handout=kind == "handout"), cache_dir)
-        for kind in kinds
-    }
-
-
-def _pdf(deck: Deck, page: str, cache_dir: Path | None) -> bytes:
-    """Return the PDF of a page; it is typeset only when the page is new.
+    """Return the PDFs asked for ("pdf": the cheatsheet, "handout"), the cards printed once.
 
     The cache holds each PDF by a key of its HTML, the images it shows and the versions of what
-    lays it out.
+    lays it out; the PDFs not in it are typeset side by side, one per process.
     """
-    handout = '<html lang="en" class="handout">' in page
+    printed = sections(deck, {key: figure.svg for key, figure in figures.by_key.items()})
+    pages = {kind: build_html(deck, paper, printed, handout=kind == "handout") for kind in kinds}
     folder = cache_dir / "pdf" if cache_dir is not None else None
-    entry = cache.key(
+    keys = {kind: _cache_key(deck, page) for kind, page in pages.items()}
+    pdfs: dict[str, bytes] = {}
+    for kind in kinds:
+        cached = cache.get(folder, keys[kind]) if folder is not None else None
+        if cached is not None and cached.startswith(b"%PDF-"):
+            log.info("the %s is unchanged: taken from the cache", _NAMES[kind])
+            pdfs[kind] = cached
+    todo = {kind: pages[kind] for kind in kinds if kind not in pdfs}
+    seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
+    for kind, layout in _lay_out_all(todo, deck.cards_dir.resolve(), seconds).items():
+        pdfs[kind] = _checked(layout, kind, deck, seconds)
+        if folder is not None:
+            cache.put(folder, keys[kind], pdfs[kind])
+    return {kind: pdfs[kind] for kind in kinds}
+
+
+_NAMES = {"pdf": "cheatsheet", "handout": "handout"}
+
+
+def _cache_key(deck: Deck, page: str) -> str:
+    return cache.key(
         __version__,
         _layout_source(),
         *(f"{name}={version(name)}" for name in _LAYOUT_PACKAGES),
         page,
         *(image.media_name for image in deck.images),
     )
-    cached = cache.get(folder, entry) if folder is not None else None
-    if cached is not None and cached.startswith(b"%PDF-"):
-        log.info(
-            "the %s is unchanged: taken from the cache", "handout" if handout else "cheatsheet"
-        )
-        return cached
-    pdf = _typeset(deck, page, handout)
-    if folder is not None:
-        cache.put(folder, entry, pdf)
-    return pdf
 
 
 @lru_cache(maxsize=1)
@@ -98,21 +103,57 @@ def _layout_source() -> bytes:
 _LAYOUT_PACKAGES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "matplotlib")
 
 
-def _typeset(deck: Deck, page: str, handout: bool) -> bytes:
+@dataclass(frozen=True)
+class Layout:
+    """What typesetting one page gave: the PDF, or what WeasyPrint could not do."""
+
+    pdf: bytes | None
+    failures: list[str]
+    expired: bool = False
+
+
+def _lay_out_all(pages: dict[str, str], cards_dir: Path, seconds: float) -> dict[str, Layout]:
+    """Typeset the pages: the longest here, each other one in a worker process meanwhile."""
+    if len(pages) < 2 or _cpus() < 2:
+        return {kind: _lay_out(page, cards_dir, seconds) for kind, page in pages.items()}
+    here = max(pages, key=lambda kind: len(pages[kind]))
+    context = multiprocessing.get_context("spawn")  # our own child, even in a forked process
+    with ProcessPoolExecutor(len(pages) - 1, mp_context=context) as pool:
+        futures = {
+            kind: pool.submit(_lay_out, page, cards_dir, seconds)
+            for kind, page in pages.items()
+            if kind != here
+        }
+        layouts = {here: _lay_out(pages[here], cards_dir, seconds)}
+        for kind, future in futures.items():
+            try:
+                layouts[kind] = future.result()
+            except BrokenProcessPool:  # killed (out of memory?): no PDF, so an error
+                layouts[kind] = Layout(None, ["the typesetting process died"])
+    return {kind: layouts[kind] for kind in pages}
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _lay_out(page: str, cards_dir: Path, seconds: float) -> Layout:
+    """Typeset one page with WeasyPrint, which may read only the cards folder and our fonts."""
     from weasyprint import HTML  # slow to import: only when a PDF is wanted
     from weasyprint.urls import FatalURLFetchingError
 
-    log.info("laying out %d entries", len(deck.notes))
-    fetcher = _local_fetcher(deck.cards_dir.resolve())
-    seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
+    fetcher = _local_fetcher(cards_dir)
     failures = _Failures()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(failures)
-    weasyprint_log.propagate = False  # reported below, as problems at their cards
+    weasyprint_log.propagate = False  # reported by the caller, as problems at their cards
+    pdf = None
     try:
         with _fixed_font_dates(), time_limit(seconds) as clock:
-            html = HTML(string=page, base_url=str(deck.cards_dir.resolve()), url_fetcher=fetcher)
-            pdf: bytes = html.write_pdf()
+            pdf = HTML(string=page, base_url=str(cards_dir), url_fetcher=fetcher).write_pdf()
     except FatalURLFetchingError:
         failures.messages.append(f"refused to open {fetcher.refused}")
     except Timeout:
@@ -120,12 +161,17 @@ def _typeset(deck: Deck, page: str, handout: bool) -> bytes:
     finally:
         weasyprint_log.removeHandler(failures)
         weasyprint_log.propagate = True
-    if clock.expired:
-        what = "handout" if handout else "cheatsheet"
-        raise DeckgenError(f"typesetting the {what} took longer than {seconds:.0f} s")
-    # WeasyPrint leaves out what it cannot load or draw: that is a smaller PDF, so an error.
-    raise_if_any([_failure(message, deck) for message in failures.messages])
-    return pdf
+    return Layout(pdf, failures.messages, clock.expired)
+
+
+def _checked(layout: Layout, kind: str, deck: Deck, seconds: float) -> bytes:
+    """The PDF, or raise: WeasyPrint leaves out what it cannot load or draw (a smaller PDF)."""
+    if layout.expired:
+        raise DeckgenError(f"typesetting the {_NAMES[kind]} took longer than {seconds:.0f} s")
+    raise_if_any([_failure(message, deck) for message in layout.failures])
+    if layout.pdf is None:
+        raise DeckgenError(f"typesetting the {_NAMES[kind]} failed")
+    return layout.pdf
 
 
 TIME_LIMIT, TIME_PER_CARD = 120.0, 1.0  # seconds; the shipped deck takes about 0.05 s a card

@@ -122,6 +122,7 @@ class Rendered:
     plots: list[Plot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     deletions: set[int] = field(default_factory=set)  # cloze numbers with something to hide
+    formulas: list[DisplayFormula] = field(default_factory=list)  # display math, for verification
 
 
 def _count_deletion(token: Token, previous: Token | None, loc: SourceLoc, out: Rendered) -> None:
@@ -153,7 +154,7 @@ def render(
         _inspect(token, line, cards_dir, cloze, result)
         _count_deletion(token, previous, line, result)
         previous = token
-    _declare_plots(tokens, loc, result)
+    _read_blocks(tokens, loc, result)
     renderer = _renderer(target)
     env: dict[str, Any] = {"cloze": cloze, "plot_svgs": plot_svgs or {}}
     result.html = renderer.render(tokens, markdown_parser().options, env)
@@ -166,11 +167,15 @@ def _renderer(target: Target) -> RendererHTML:
     return _AnkiRenderer() if target == "anki" else _PrintRenderer()
 
 
-def _declare_plots(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
-    """Read every plot block, with the verified formula right above it if there is one."""
+def _read_blocks(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
+    """Pair display formulas with their verify blocks; read every plot block, with the verified
+    formula right above it if there is one."""
+    paired, problems = _paired_formulas(tokens, loc)
+    out.formulas = [formula for formula, _ in paired]
+    out.problems += problems
     verified = {
         index: Formula(formula.latex, tuple(line for line, _ in formula.block or ()))
-        for formula, index in _paired_formulas(tokens, loc)[0]
+        for formula, index in paired
         if index is not None
     }
     for index, token in enumerate(tokens):

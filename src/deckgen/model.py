@@ -12,7 +12,7 @@ import genanki
 from deckgen.config import DeckConfig
 from deckgen.errors import Problem
 from deckgen.images import Image
-from deckgen.markup import render
+from deckgen.markup import DisplayFormula, render
 from deckgen.parse import Card, CardFile
 from deckgen.plotspec import Plot
 
@@ -30,6 +30,7 @@ class Note:
     images: tuple[Image, ...]
     plots: tuple[Plot, ...]
     clozes: tuple[int, ...] = ()  # a cloze note's deletion numbers: one Anki card each
+    formulas: tuple[DisplayFormula, ...] = ()  # display math of the question, answer and notes
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
         images=tuple(title.images + front.images + back.images + notes.images),
         plots=tuple(front.plots + back.plots + notes.plots),
         clozes=tuple(sorted(front.deletions)) if cloze else (),
+        formulas=tuple(front.formulas + back.formulas + notes.formulas),
     )
     problems = title.problems + front.problems + back.problems + notes.problems
     if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion

@@ -9,18 +9,18 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
 from importlib.metadata import version
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from deckgen.claims import Spec, read_spec
+from deckgen.claims import Claim, Spec, read_spec
 from deckgen.commit import temp_path
 from deckgen.errors import Problem, SourceLoc
-from deckgen.markup import DisplayFormula, display_formulas
+from deckgen.latex import Big, Idx, Sym
+from deckgen.markup import DisplayFormula
 from deckgen.model import Deck
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ class Job:
 
     spec: Spec
     index: int
-    key: str
+    key: str  # of the formula and block as written
     prove: bool = True  # False: only the spot checks (enough to know whether a claim fails)
+    shape: str = ""  # key of the claim up to the names of its symbols ("": the same as key)
 
     @property
     def seed(self) -> int:
@@ -122,29 +123,22 @@ def check(
     started = time.perf_counter()
     report = Report()
     jobs: list[Job] = []
-    for formula in _formulas(deck, report):
+    for formula in (formula for note in deck.notes for formula in note.formulas):
         spec, problems = _spec(formula)
         report.formulas.append((formula.loc, spec, formula.block is not None))
         report.problems += problems
         jobs += _jobs(spec, formula) if spec else []
     cache = _load_cache(cache_dir)
-    todo = [job for job in jobs if job.key not in cache]
-    fresh = run(todo, workers or _cpus())
+    todo = [job for job in jobs if _cached(job, cache) is None]
+    fresh = check_once(todo, workers or _cpus())
     cache.update({key: outcome for key, outcome in fresh.items() if not outcome.get("stopped")})
-    report.results = [_result(job, cache.get(job.key) or fresh[job.key]) for job in jobs]
+    report.results = [_result(job, _cached(job, cache) or _cached(job, fresh)) for job in jobs]
     report.checked = len(todo)
     if cache_dir is not None and fresh and save:
-        _save_cache(cache_dir, {job.key: cache[job.key] for job in jobs if job.key in cache})
+        used = {key for job in jobs for key in (job.key, job.shape) if key in cache}
+        _save_cache(cache_dir, {key: cache[key] for key in used})
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _formulas(deck: Deck, report: Report) -> Iterator[DisplayFormula]:
-    for note in deck.notes:
-        for side in (note.card.front, note.card.back, note.card.notes):
-            found, problems = display_formulas(side.text, side.loc)
-            report.problems += problems
-            yield from found
 
 
 def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
@@ -156,13 +150,76 @@ def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
 def _jobs(spec: Spec, formula: DisplayFormula) -> list[Job]:
     assert formula.block is not None
     source = json.dumps([_engine(), formula.latex, [text for text, _ in formula.block]])
+    shape = json.dumps([_engine(), _shape(spec, {})])
     return [
-        Job(spec, index, hashlib.sha256(f"{source}#{index}".encode()).hexdigest())
+        Job(
+            spec,
+            index,
+            hashlib.sha256(f"{source}#{index}".encode()).hexdigest(),
+            shape=hashlib.sha256(f"{shape}#{index}".encode()).hexdigest(),
+        )
         for index in range(len(spec.claims))
     ]
 
 
-def _result(job: Job, outcome: dict[str, Any]) -> Result:
+def _shape(value: Any, names: dict[str, str]) -> Any:
+    """The spec as data with its symbols renamed in order of appearance, without source text.
+
+    Two claims of one shape say the same thing of differently named symbols: one check answers
+    for both when it passes (a failure is checked again under its own names, for its message).
+    """
+    if isinstance(value, Spec):
+        domains = [[_rename(name, names), _shape(d, names)] for name, d in value.domains.items()]
+        families = sorted(_rename(name, names) for name in sorted(value.families))
+        return [domains, families, _shape(value.claims, names)]
+    if isinstance(value, Sym):
+        return ["Sym", _rename(value.name, names)]
+    if isinstance(value, Idx):
+        return ["Idx", _rename(value.family, names), _shape(value.index, names)]
+    if isinstance(value, Big):
+        return _fields(replace(value, var=_rename(value.var, names)), names, skip=())
+    if isinstance(value, Claim):
+        renamed = replace(value, var=_rename(value.var, names) if value.var else None)
+        return _fields(renamed, names, skip=("loc", "text"))
+    if is_dataclass(value):
+        return _fields(value, names, skip=())
+    if isinstance(value, (tuple, list)):
+        return [_shape(item, names) for item in value]
+    return value if value is None or isinstance(value, (str, bool, int)) else str(value)
+
+
+def _fields(value: Any, names: dict[str, str], skip: tuple[str, ...]) -> list[Any]:
+    shaped = [_shape(getattr(value, f.name), names) for f in fields(value) if f.name not in skip]
+    return [type(value).__name__, *shaped]
+
+
+def _rename(name: str, names: dict[str, str]) -> str:
+    return names.setdefault(name, f"v{len(names)}")
+
+
+def _cached(job: Job, cache: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The outcome for the claim as written, else a pass of a claim of the same shape."""
+    return cache.get(job.key) or cache.get(job.shape)
+
+
+def check_once(jobs: list[Job], workers: int) -> dict[str, dict[str, Any]]:
+    """Check each shape of claim once; a pass is kept under the shape, all else under the key."""
+    first: dict[str, Job] = {}
+    for job in jobs:
+        first.setdefault(job.shape or job.key, job)
+    by_key = {job.key: job for job in first.values()}
+    results: dict[str, dict[str, Any]] = {}
+    for key, outcome in run(list(by_key.values()), workers).items():
+        job = by_key[key]
+        passed = outcome["status"] != "failed" and job.shape
+        results[job.shape if passed else key] = outcome
+    again = [job for job in jobs if _cached(job, results) is None]
+    results.update(run(list({job.key: job for job in again}.values()), workers))
+    return results
+
+
+def _result(job: Job, outcome: dict[str, Any] | None) -> Result:
+    assert outcome is not None
     claim = job.spec.claims[job.index]
     return Result(claim.loc, claim.label, outcome["status"], outcome.get("message", ""))
 
