@@ -6,12 +6,14 @@ import json
 import logging
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import deckgen
+from conftest import apkg_notes, deckgen
 
-from deckgen import cache, cheatsheet, uptodate
+from deckgen import cache, cheatsheet, model, renders, uptodate
+from deckgen.parse import Card
 
 OUTPUTS = ("test-deck.apkg", "test-deck.pdf", "test-deck-handout.pdf")
 
@@ -146,3 +148,113 @@ def test_a_build_with_nothing_to_do_still_reports_as_json(project: Path) -> None
     summary = json.loads(result.stdout)
     assert summary["unchanged"] == summary["outputs"] and len(summary["outputs"]) == 3
     assert summary["import"]["added"] == [] and len(summary["import"]["unchanged"]) == 7
+
+
+def rendered_cards(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the id of every card rendered from its Markdown in the builds that follow."""
+    seen: list[str] = []
+    real = model.render_card
+
+    def recording(card: Card, cards_dir: Path) -> object:
+        seen.append(card.id or "")
+        return real(card, cards_dir)
+
+    monkeypatch.setattr(model, "render_card", recording)
+    monkeypatch.setattr(uptodate, "unchanged", lambda *args: None)  # the whole build runs
+    return seen
+
+
+def test_editing_one_card_renders_only_it_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project)
+    good = apkg_notes(project / "build/test-deck.apkg")
+    seen = rendered_cards(monkeypatch)
+    build(project)
+    assert seen == []  # nothing changed: every card comes from the cache
+    assert apkg_notes(project / "build/test-deck.apkg") == good
+    stats = project / "cards/01-statistics.md"
+    stats.write_text(stats.read_text().replace("The average of", "The mean of"))
+    build(project)
+    assert seen == ["sample-mean"]
+    fields = [fields for _, fields in apkg_notes(project / "build/test-deck.apkg").values()]
+    assert any("The mean of" in field for note in fields for field in note)
+
+
+WRONG_MEAN = r"""---
+deck: Statistics
+---
+
+## Poisson mean {#poisson-mean}
+
+What is the mean of a Poisson variable?
+
+A: $$P(X = k) = \frac{\lambda^k e^{-\lambda}}{k!}, \qquad k = 0, 1, 2, \dots$$
+
+```verify
+where \lambda > 0
+pmf k: P(X = k)
+mean: \lambda^2
+```
+"""
+
+
+def test_a_card_moved_down_its_file_is_not_rendered_again_and_is_placed_anew(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = project / "cards/extra.md"
+    card.write_text(WRONG_MEAN)  # renders well; its claim fails, at the line of `mean:`
+    first = deckgen("build")
+    assert first.exit_code == 1 and "cards/extra.md:14: mean:" in first.output, first.output
+    seen = rendered_cards(monkeypatch)
+    card.write_text(WRONG_MEAN.replace("---\n\n", "---\n\n\n\n", 1))  # two lines down
+    second = deckgen("build")
+    assert seen == []
+    assert second.exit_code == 1 and "cards/extra.md:16: mean:" in second.output, second.output
+
+
+def test_a_changed_image_renders_its_card_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project)
+    seen = rendered_cards(monkeypatch)
+    figure = project / "cards/figures/dot.png"
+    figure.write_bytes(figure.read_bytes() + b"\0")  # PNG readers ignore trailing bytes
+    build(project)
+    assert seen == ["normal-curve"]
+    with zipfile.ZipFile(project / "build/test-deck.apkg") as apkg:
+        media = json.loads(apkg.read("media"))
+        by_name = {name: apkg.read(number) for number, name in media.items()}
+    assert figure.read_bytes() in by_name.values()
+
+
+def test_a_damaged_or_malformed_rendering_is_made_again_never_used(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(project)
+    good = (project / "build/test-deck.apkg").read_bytes()
+    folder = project / "build/.cache"
+    stored = json.loads(cache.get(folder, renders.NAME) or b"")
+    seen = rendered_cards(monkeypatch)
+    wrong_shape = {
+        key: ({**entry, "html": [1, 2, 3]} if i == 0 else entry)
+        for i, (key, entry) in enumerate(stored.items())
+    }
+    entry = folder / renders.NAME
+    damages = {
+        "truncated": lambda: entry.write_bytes(entry.read_bytes()[:500]),
+        "one bit flipped": lambda: entry.write_bytes(
+            bytes([entry.read_bytes()[0] ^ 1]) + entry.read_bytes()[1:]
+        ),
+        "one entry of the wrong shape": lambda: cache.put(
+            folder, renders.NAME, json.dumps(wrong_shape).encode()
+        ),
+        "not JSON": lambda: cache.put(folder, renders.NAME, b"{not json"),
+    }
+    for name, damage in damages.items():
+        damage()
+        seen.clear()
+        (project / "build/test-deck.apkg").unlink()
+        build(project)
+        assert (project / "build/test-deck.apkg").read_bytes() == good, name
+        assert seen, name  # rendered again, not taken from the damaged cache

@@ -28,6 +28,7 @@ from deckgen import (
 from deckgen.config import CONFIG_NAME, BuildOptions, load_deck_config
 from deckgen.errors import Problem, SourceErrors, SourceLoc, quote, raise_if_any
 from deckgen.model import Deck
+from deckgen.renders import Renders
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
     started = time.perf_counter()
     with workspace(options.cards_dir, options.out_dir):
         progress("reading cards")
-        deck, written = load(options.cards_dir, write_ids=True)
+        deck, written = load(options.cards_dir, write_ids=True, out_dir=options.out_dir)
         progress("verifying formulas")
         raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
         progress("drawing plots")
@@ -229,14 +230,20 @@ def write_ids(cards_dir: Path) -> int:
         return ids.write_missing(parse.read_all(cards_dir))
 
 
-def load(cards_dir: Path, *, write_ids: bool) -> tuple[Deck, int]:
-    """Read, id and assemble every card; raise with all problems if there are any."""
+def load(cards_dir: Path, *, write_ids: bool, out_dir: Path | None = None) -> tuple[Deck, int]:
+    """Read, id and assemble every card; raise with all problems if there are any.
+
+    With `out_dir`, cards rendered by the last build there are reused, and this build's kept.
+    """
     config = load_deck_config(cards_dir)
     files = parse.read_all(cards_dir)
     written = ids.write_missing(files) if write_ids else 0
     if written:
         files = parse.read_all(cards_dir)
-    deck, problems = model.assemble(files, config, cards_dir)
+    renders = Renders(cache_dir(out_dir), cards_dir) if out_dir is not None else None
+    deck, problems = model.assemble(files, config, cards_dir, renders)
+    if renders is not None:
+        renders.save()  # every card rendered without a problem: good for the next build too
     raise_if_any(problems + ids.missing(files))
     return deck, written
 

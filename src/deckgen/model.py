@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import genanki
 
@@ -15,6 +16,9 @@ from deckgen.images import Image
 from deckgen.markup import DisplayFormula, render
 from deckgen.parse import Card, CardFile
 from deckgen.plotspec import Plot
+
+if TYPE_CHECKING:
+    from deckgen.renders import Renders
 
 
 @dataclass(frozen=True)
@@ -57,18 +61,36 @@ class Deck:
         return [plot for note in self.notes for plot in note.plots]
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """A card as Anki shows it, and what it uses: all that the card's own text decides."""
+
+    title: str
+    front: str
+    back: str  # the answer and the notes under it
+    images: tuple[Image, ...]
+    plots: tuple[Plot, ...]
+    clozes: tuple[int, ...]
+    formulas: tuple[DisplayFormula, ...]
+
+
 def assemble(
-    files: list[CardFile], config: DeckConfig, cards_dir: Path
+    files: list[CardFile], config: DeckConfig, cards_dir: Path, renders: Renders | None = None
 ) -> tuple[Deck, list[Problem]]:
-    """Check ids across files and render every card for Anki; return the deck and all problems."""
+    """Check ids across files and render every card for Anki (unless `renders` holds it from the
+    last build); return the deck and all problems."""
     cards = [card for file in files for card in file.cards]
     problems = [p for file in files for p in file.problems]
     problems += duplicate_ids(cards)
     notes = []
     for card in cards:
-        note, found = _note(card, config, cards_dir)
-        notes.append(note)
-        problems += found
+        rendering = renders.get(card) if renders is not None else None
+        if rendering is None:
+            rendering, found = render_card(card, cards_dir)
+            problems += found
+            if renders is not None and not found:
+                renders.put(card, rendering)
+        notes.append(_note(card, config, rendering))
     return Deck(config, cards_dir, tuple(notes)), problems
 
 
@@ -86,16 +108,14 @@ def duplicate_ids(cards: list[Card]) -> list[Problem]:
     return problems
 
 
-def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[Problem]]:
+def render_card(card: Card, cards_dir: Path) -> tuple[Rendering, list[Problem]]:
+    """Render a card's title and sides for Anki, checking everything in them."""
     cloze = card.kind == "cloze"
     title = render(card.title, card.loc, cards_dir, "anki")
     front = render(card.front.text, card.front.loc, cards_dir, "anki", cloze=cloze)
     back = render(card.back.text, card.back.loc, cards_dir, "anki")
     notes = render(card.notes.text, card.notes.loc, cards_dir, "anki")
-    note = Note(
-        card=card,
-        guid=genanki.guid_for(config.id, card.id or ""),
-        deck_name=f"{config.title}::{card.deck}",
+    rendering = Rendering(
         title=inline_html(title.html),
         front=front.html,
         back=back.html + with_notes(notes.html),
@@ -107,7 +127,22 @@ def _note(card: Card, config: DeckConfig, cards_dir: Path) -> tuple[Note, list[P
     problems = title.problems + front.problems + back.problems + notes.problems
     if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion
         problems.append(Problem(card.loc, "cloze card has no deletion: mark one like {{c1::text}}"))
-    return note, problems
+    return rendering, problems
+
+
+def _note(card: Card, config: DeckConfig, rendering: Rendering) -> Note:
+    return Note(
+        card=card,
+        guid=genanki.guid_for(config.id, card.id or ""),
+        deck_name=f"{config.title}::{card.deck}",
+        title=rendering.title,
+        front=rendering.front,
+        back=rendering.back,
+        images=rendering.images,
+        plots=rendering.plots,
+        clozes=rendering.clozes,
+        formulas=rendering.formulas,
+    )
 
 
 def with_notes(html: str) -> str:
