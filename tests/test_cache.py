@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -258,3 +259,31 @@ def test_a_damaged_or_malformed_rendering_is_made_again_never_used(
         build(project)
         assert (project / "build/test-deck.apkg").read_bytes() == good, name
         assert seen, name  # rendered again, not taken from the damaged cache
+
+
+def flip_a_bit(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+
+
+@pytest.mark.parametrize("kind", ["plots/*", "verify.json", "cards", "pdf/*"])
+def test_a_damaged_cache_entry_of_any_kind_builds_the_same_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    shutil.copytree(Path(__file__).parent / "fixtures/plots", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    build(tmp_path)
+    outputs = sorted(path for path in (tmp_path / "build").iterdir() if path.is_file())
+    good = {path.name: path.read_bytes() for path in outputs}
+    entries = sorted((tmp_path / "build/.cache").glob(kind))
+    assert entries
+    for number, entry in enumerate(entries):
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2] if number % 2 else flip_a_bit(data))
+        assert cache.get(entry.parent, entry.name) is None  # the damage is seen
+    for path in outputs:
+        path.unlink()
+    output = build(tmp_path)
+    assert {path.name: path.read_bytes() for path in outputs} == good
+    if kind == "plots/*":
+        assert "3 plots (3 drawn)" in output

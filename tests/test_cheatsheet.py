@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import deckgen
 
+from deckgen import cheatsheet
 from deckgen.build import load
 
 REPO = Path(__file__).parent.parent
@@ -119,3 +120,33 @@ def test_shipped_statistics_fit_three_pages_of_the_cheatsheet(
     }
     with_statistics = [page for page in text if any(f"{title}:" in text[page] for title in titles)]
     assert len(titles) > 100 and with_statistics == [1, 2, 3]
+
+
+TITLES = ("Sample mean", "Tricky LaTeX", "Error types", "Standard error", "Bayes' theorem")
+
+
+def test_a_long_handout_comes_in_parts_joined_and_numbered_as_one_document(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cheatsheet, "PART_CARDS", 2)  # the test deck's 7 cards make 4 parts
+    assert deckgen("build", "--only", "handout").exit_code == 0
+    handout = project / "build/test-deck-handout.pdf"
+    info = poppler("pdfinfo", handout)
+    pages = int(re.search(r"Pages:\s+(\d+)", info)[1])  # type: ignore[index]
+    assert pages >= 4  # a part starts a page
+    assert re.search(r"Title:\s+Test Deck — study handout", info)
+    numbers = []
+    for page in range(1, pages + 1):
+        text = poppler("pdftotext", handout, "-f", str(page), "-l", str(page))
+        numbers += re.findall(r"^(\d+) ?/ ?(\d+)$", text, re.MULTILINE)
+        if page > 1:  # the running head goes on in every part
+            assert "Test Deck study handout" in text.splitlines()[0]
+    assert numbers == [(str(n), str(pages)) for n in range(1, pages + 1)]
+    text = poppler("pdftotext", handout)
+    assert [text.index(title) for title in TITLES] == sorted(text.index(t) for t in TITLES)
+    assert text.count("Test Deck study handout") == pages  # masthead once, then running heads
+    first = handout.read_bytes()
+    assert deckgen("clean").exit_code == 0
+    handout.unlink()
+    assert deckgen("build", "--only", "handout").exit_code == 0
+    assert handout.read_bytes() == first  # joined reproducibly

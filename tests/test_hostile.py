@@ -35,6 +35,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import FIXTURES, build_test_deck, deckgen, import_apkg
 
+from deckgen import cache
 from deckgen.cli import main
 from deckgen.commit import JOURNAL, exclusive, temp_path
 from deckgen.package import NOTE_TYPES
@@ -1248,15 +1249,18 @@ CACHE_SHAPES: dict[str, Callable[[dict[str, Any]], str]] = {
 
 @pytest.mark.parametrize("shape", list(CACHE_SHAPES))
 def test_verify_cache_of_the_wrong_shape_only_costs_time(built_project: Path, shape: str) -> None:
-    cache = built_project / "build/.cache/verify.json"
-    cache.write_text(CACHE_SHAPES[shape](json.loads(cache.read_text())))
+    """Entries that pass the checksum (written as deckgen writes them) but not the shape check."""
+    folder = built_project / "build/.cache"
+    real = json.loads(cache.get(folder, "verify.json") or b"")
+    cache.put(folder, "verify.json", CACHE_SHAPES[shape](real).encode())
+    assert cache.get(folder, "verify.json") is not None
     assert_builds("--only", "apkg")
 
 
 def test_verify_cache_that_is_a_folder_only_costs_time(built_project: Path) -> None:
-    cache = built_project / "build/.cache/verify.json"
-    cache.unlink()
-    cache.mkdir()
+    entry = built_project / "build/.cache/verify.json"
+    entry.unlink()
+    entry.mkdir()
     claim = "\n$$z = z$$\n\n```verify\nwhere z \\in \\mathbb{R}\n```\n"  # checked afresh
     write(built_project, basic("x") + claim)
     assert_builds("--only", "apkg")

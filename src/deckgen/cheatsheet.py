@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
@@ -57,29 +58,95 @@ def build_pdfs(
 ) -> dict[str, bytes]:
     """Return the PDFs asked for ("pdf": the cheatsheet, "handout"), the cards printed once.
 
-    The cache holds each PDF by a key of its HTML, the images it shows and the versions of what
-    lays it out; the PDFs not in it are typeset side by side, one per process.
+    A long handout is typeset in parts of whole sections (each part starts a page), which are
+    joined and numbered afterwards: memory stays bounded and the parts share the cores. The cache
+    holds each part's PDF by a key of its HTML, the images it shows and the versions of what lays
+    it out; the parts not in it are typeset side by side, one per process.
     """
     printed = sections(deck, {key: figure.svg for key, figure in figures.by_key.items()})
-    pages = {kind: build_html(deck, paper, printed, handout=kind == "handout") for kind in kinds}
+    pages = {
+        (kind, index): page
+        for kind in kinds
+        for index, page in enumerate(_pages(deck, paper, printed, kind))
+    }
     folder = cache_dir / "pdf" if cache_dir is not None else None
-    keys = {kind: _cache_key(deck, page) for kind, page in pages.items()}
-    pdfs: dict[str, bytes] = {}
-    for kind in kinds:
-        cached = cache.get(folder, keys[kind]) if folder is not None else None
+    keys = {part: _cache_key(deck, page) for part, page in pages.items()}
+    pdfs: dict[Part, bytes] = {}
+    for part in pages:
+        cached = cache.get(folder, keys[part]) if folder is not None else None
         if cached is not None and cached.startswith(b"%PDF-"):
-            log.info("the %s is unchanged: taken from the cache", _NAMES[kind])
-            pdfs[kind] = cached
-    todo = {kind: pages[kind] for kind in kinds if kind not in pdfs}
+            log.info("the %s is unchanged: taken from the cache", _NAMES[part[0]])
+            pdfs[part] = cached
+    todo = {part: page for part, page in pages.items() if part not in pdfs}
     seconds = TIME_LIMIT + TIME_PER_CARD * len(deck.notes)
-    for kind, layout in _lay_out_all(todo, deck.cards_dir.resolve(), seconds).items():
-        pdfs[kind] = _checked(layout, kind, deck, seconds)
+    for part, layout in _lay_out_all(todo, deck.cards_dir.resolve(), seconds).items():
+        pdfs[part] = _checked(layout, part[0], deck, seconds)
         if folder is not None:
-            cache.put(folder, keys[kind], pdfs[kind])
-    return {kind: pdfs[kind] for kind in kinds}
+            cache.put(folder, keys[part], pdfs[part])
+    return {
+        kind: _joined([pdf for part, pdf in sorted(pdfs.items()) if part[0] == kind], paper)
+        for kind in kinds
+    }
 
 
+Part = tuple[str, int]  # which PDF ("pdf", "handout") and which part of it, from 0
 _NAMES = {"pdf": "cheatsheet", "handout": "handout"}
+PART_CARDS = 300  # cards in one part of the handout, at most (but for a longer section)
+
+
+def _pages(deck: Deck, paper: str, printed: list[Section], kind: str) -> list[str]:
+    """The HTML of each part of a PDF: the handout in parts of whole sections, the cheatsheet
+    (whose columns run on from section to section) whole."""
+    if kind == "pdf":
+        return [build_html(deck, paper, printed)]
+    parts = _split(printed, PART_CARDS)
+    return [
+        build_html(deck, paper, part, handout=True, part=index, parts=len(parts))
+        for index, part in enumerate(parts)
+    ]
+
+
+def _split(printed: list[Section], size: int) -> list[list[Section]]:
+    """Group whole sections into parts of at most `size` entries (a longer one is cut up)."""
+    parts: list[list[Section]] = [[]]
+    for section in printed:
+        chunks = [section.entries[i : i + size] for i in range(0, len(section.entries), size)]
+        for chunk in chunks or [[]]:
+            filled = sum(len(s.entries) for s in parts[-1])
+            if parts[-1] and filled + len(chunk) > size:
+                parts.append([])
+            parts[-1].append(Section(section.name, chunk))
+    return parts
+
+
+def _joined(parts: list[bytes], paper: str) -> bytes:
+    """One PDF of the parts, its pages numbered `n / total` as a single document's would be."""
+    if len(parts) == 1:
+        return parts[0]
+    from pypdf import PdfReader, PdfWriter  # only for a handout long enough to come in parts
+
+    writer = PdfWriter()
+    for pdf in parts:
+        writer.append(PdfReader(io.BytesIO(pdf)))
+    numbers = _lay_out(_numbers_html(paper, len(writer.pages)), _fonts_dir(), TIME_LIMIT)
+    if numbers.pdf is None:  # our own page of page numbers: a deckgen bug
+        raise RuntimeError(f"cannot typeset the page numbers: {numbers.failures}")
+    for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbers.pdf)).pages, strict=True):
+        page.merge_page(number)
+        page.compress_content_streams()
+    metadata = PdfReader(io.BytesIO(parts[0])).metadata
+    if metadata:
+        writer.add_metadata(dict(metadata))
+    joined = io.BytesIO()
+    writer.write(joined)
+    return joined.getvalue()
+
+
+def _numbers_html(paper: str, count: int) -> str:
+    """Blank pages that carry only the page numbers, laid out by the handout's own page rules."""
+    css = "\n".join([_font_faces(), read_template("cheatsheet.css")])
+    pages = '<div style="break-after: page"></div>' * (count - 1) + "<div></div>"
+    return f"<style>@page {{ size: {PAGE_SIZES[paper]}; }}\n{css}</style>{pages}"
 
 
 def _cache_key(deck: Deck, page: str) -> str:
@@ -112,25 +179,24 @@ class Layout:
     expired: bool = False
 
 
-def _lay_out_all(pages: dict[str, str], cards_dir: Path, seconds: float) -> dict[str, Layout]:
-    """Typeset the pages: the longest here, each other one in a worker process meanwhile."""
+def _lay_out_all(pages: dict[Part, str], cards_dir: Path, seconds: float) -> dict[Part, Layout]:
+    """Typeset the pages: one here, several in worker processes (one per core), longest first.
+
+    WeasyPrint lays out on one core and holds a page's whole layout in memory: a worker each
+    shares the cores, and its memory goes when the pool ends."""
     if len(pages) < 2 or _cpus() < 2:
-        return {kind: _lay_out(page, cards_dir, seconds) for kind, page in pages.items()}
-    here = max(pages, key=lambda kind: len(pages[kind]))
+        return {part: _lay_out(page, cards_dir, seconds) for part, page in pages.items()}
     context = multiprocessing.get_context("spawn")  # our own child, even in a forked process
-    with ProcessPoolExecutor(len(pages) - 1, mp_context=context) as pool:
-        futures = {
-            kind: pool.submit(_lay_out, page, cards_dir, seconds)
-            for kind, page in pages.items()
-            if kind != here
-        }
-        layouts = {here: _lay_out(pages[here], cards_dir, seconds)}
-        for kind, future in futures.items():
+    layouts: dict[Part, Layout] = {}
+    with ProcessPoolExecutor(min(_cpus(), len(pages)), mp_context=context) as pool:
+        longest = sorted(pages, key=lambda part: -len(pages[part]))
+        futures = {part: pool.submit(_lay_out, pages[part], cards_dir, seconds) for part in longest}
+        for part, future in futures.items():
             try:
-                layouts[kind] = future.result()
+                layouts[part] = future.result()
             except BrokenProcessPool:  # killed (out of memory?): no PDF, so an error
-                layouts[kind] = Layout(None, ["the typesetting process died"])
-    return {kind: layouts[kind] for kind in pages}
+                layouts[part] = Layout(None, ["the typesetting process died"])
+    return {part: layouts[part] for part in pages}
 
 
 def _cpus() -> int:
@@ -168,7 +234,7 @@ def _checked(layout: Layout, kind: str, deck: Deck, seconds: float) -> bytes:
     """The PDF, or raise: WeasyPrint leaves out what it cannot load or draw (a smaller PDF)."""
     if layout.expired:
         raise DeckgenError(f"typesetting the {_NAMES[kind]} took longer than {seconds:.0f} s")
-    raise_if_any([_failure(message, deck) for message in layout.failures])
+    raise_if_any([_failure(message, deck, _NAMES[kind]) for message in layout.failures])
     if layout.pdf is None:
         raise DeckgenError(f"typesetting the {_NAMES[kind]} failed")
     return layout.pdf
@@ -188,7 +254,7 @@ class _Failures(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _failure(message: str, deck: Deck) -> Problem:
+def _failure(message: str, deck: Deck, what: str) -> Problem:
     """Place a WeasyPrint failure at the card whose image it names, else at the cards folder."""
     where = next(
         (
@@ -199,7 +265,7 @@ def _failure(message: str, deck: Deck) -> Problem:
         ),
         SourceLoc(deck.cards_dir, 0),
     )
-    return Problem(where, f"the cheatsheet cannot show this: {quote(message, 160)}")
+    return Problem(where, f"the {what} cannot show this: {quote(message, 160)}")
 
 
 def _local_fetcher(cards_dir: Path) -> Any:
@@ -253,10 +319,19 @@ def _fixed_font_dates() -> Iterator[None]:
 HANDOUT_COLUMNS = 3
 
 
-def build_html(deck: Deck, paper: str, printed: list[Section], *, handout: bool = False) -> str:
-    """Return the cheatsheet (or the handout) as one HTML page.
+def build_html(
+    deck: Deck,
+    paper: str,
+    printed: list[Section],
+    *,
+    handout: bool = False,
+    part: int = 0,
+    parts: int = 1,
+) -> str:
+    """Return the cheatsheet (or the handout, or part `part` of `parts` of it) as one HTML page.
 
-    The cheatsheet shows each card's term and answer; the handout adds questions and notes.
+    The cheatsheet shows each card's term and answer; the handout adds questions and notes. A part
+    after the first has no masthead, and parts carry no page numbers (added when joined).
     """
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = environment.from_string(read_template("cheatsheet.html.j2"))
@@ -268,6 +343,8 @@ def build_html(deck: Deck, paper: str, printed: list[Section], *, handout: bool 
         columns=HANDOUT_COLUMNS if handout else deck.config.columns,
         css=css,
         sections=printed,
+        part=part,
+        parts=parts,
     )
 
 

@@ -7,13 +7,12 @@ hashes everything that decides the picture. A plot whose key has files there is 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen import cache
 from deckgen.clock import Timeout, time_limit
-from deckgen.commit import temp_path
 from deckgen.errors import Problem, raise_if_any
 from deckgen.images import is_self_contained_svg
 from deckgen.plotspec import Plot
@@ -80,12 +79,11 @@ _SUFFIXES = (".svg", ".png", "-night.png")
 
 def _cached(folder: Path, key: str) -> Figure | None:
     """Return the plot's files from the cache if they are all there and look right."""
-    paths = [folder / f"{key}{suffix}" for suffix in _SUFFIXES]
-    try:
-        figure = Figure(*(path.read_bytes() for path in paths))
-    except OSError:
-        return None
-    # A damaged or tampered file is drawn again: a cached SVG must not point outside itself.
+    files = [cache.get(folder, f"{key}{suffix}") for suffix in _SUFFIXES]
+    if any(data is None for data in files):
+        return None  # not drawn yet, or damaged (its SHA-256 does not match)
+    figure = Figure(*(data or b"" for data in files))
+    # A tampered file is drawn again: a cached SVG must not point outside itself.
     png = b"\x89PNG\r\n\x1a\n"
     if not (
         is_self_contained_svg(figure.svg)
@@ -98,20 +96,9 @@ def _cached(folder: Path, key: str) -> Figure | None:
 
 
 def _store(folder: Path, key: str, figure: Figure) -> None:
-    """Write each file under a temporary name first: a killed build leaves no half file.
-
-    A cache that cannot be written only costs time: the plot is drawn again next time.
-    """
+    """Keep the plot's files (a cache that cannot be written only costs a drawing next time)."""
     for suffix, data in zip(_SUFFIXES, (figure.svg, figure.png, figure.png_night), strict=True):
-        path = folder / f"{key}{suffix}"
-        temp = temp_path(path)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
-            os.replace(temp, path)
-        except OSError as err:
-            log.info("cannot keep plot %s in the cache: %s", key, err)
-            temp.unlink(missing_ok=True)
+        cache.put(folder, f"{key}{suffix}", data)
 
 
 def _draw(plot: Plot) -> Figure:

@@ -16,8 +16,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from deckgen import cache as store
 from deckgen.claims import Claim, Spec, read_spec
-from deckgen.commit import temp_path
 from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import Big, Idx, Sym
 from deckgen.markup import DisplayFormula
@@ -235,13 +235,13 @@ def _cpus() -> int:
 
 
 def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, Any]]:
-    path = cache_dir / CACHE_NAME if cache_dir else None
-    if path is None or not path.is_file():
-        return {}
+    stored = store.get(cache_dir, CACHE_NAME) if cache_dir else None
+    if stored is None:
+        return {}  # none yet, or damaged (its SHA-256 does not match): it only costs time
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return {}  # a damaged cache only costs time
+        data = json.loads(stored)
+    except (ValueError, RecursionError):
+        return {}
     if not isinstance(data, dict):
         return {}
     return {key: entry for key, entry in data.items() if _valid_entry(entry)}
@@ -257,14 +257,7 @@ def _valid_entry(entry: Any) -> bool:
 
 
 def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
-    temp = temp_path(cache_dir / CACHE_NAME)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(entries, sort_keys=True, indent=0), encoding="utf-8")
-        os.replace(temp, cache_dir / CACHE_NAME)
-    except OSError as err:  # a cache that cannot be written only costs time next run
-        log.info("cannot write the verification cache: %s", err)
-        temp.unlink(missing_ok=True)
+    store.put(cache_dir, CACHE_NAME, json.dumps(entries, sort_keys=True, indent=0).encode())
 
 
 # --- worker processes with a hard time limit --------------------------------------------------
