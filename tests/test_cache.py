@@ -197,6 +197,8 @@ where \lambda > 0
 pmf k: P(X = k)
 mean: \lambda^2
 ```
+
+Notes: One in six is $1/6 \approx 0.18$.
 """
 
 
@@ -207,11 +209,13 @@ def test_a_card_moved_down_its_file_is_not_rendered_again_and_is_placed_anew(
     card.write_text(WRONG_MEAN)  # renders well; its claim fails, at the line of `mean:`
     first = deckgen("build")
     assert first.exit_code == 1 and "cards/extra.md:14: mean:" in first.output, first.output
+    assert "cards/extra.md:17: approximation '1/6 \\approx 0.18' fails" in first.output
     seen = rendered_cards(monkeypatch)
     card.write_text(WRONG_MEAN.replace("---\n\n", "---\n\n\n\n", 1))  # two lines down
     second = deckgen("build")
     assert seen == []
     assert second.exit_code == 1 and "cards/extra.md:16: mean:" in second.output, second.output
+    assert "cards/extra.md:19: approximation '1/6 \\approx 0.18' fails" in second.output
 
 
 def test_a_changed_image_renders_its_card_again(

@@ -333,3 +333,39 @@ def test_the_shipped_deck_passes_strict_verification(
     formulas, claims, proved, numeric, failed = map(int, total.split()[1:])
     # one fact per card: many formulas state one thing, some several (a pmf, its mean, its sum)
     assert failed == 0 and proved + numeric == claims >= 1.5 * formulas >= 90
+
+
+CLOSED_RIGHT = [
+    r"Two ways: $99/594 = 1/6$.",
+    r"Seven heads: $\binom{10}{7}/2^{10} = 15/128 \approx 0.117$.",
+    r"Twenty tests: $1 - 0.95^{20} \approx 0.64$, and $e^{-1} \approx 0.368 < 1/2$.",
+    r"As percentages: $1/6 \approx 16.7\%$ and $1/20 = 5\%$.",
+]
+CLOSED_WRONG = [
+    (r"Two ways: $99/594 = 1/5$.", r"identity '99/594 = 1/5' fails: .* gives 1/6"),
+    (r"Twenty tests: $1 - 0.95^{20} \approx 0.65$.", r"gives 0\.641514, .* round to 13/20"),
+    (r"Seven heads: $\binom{10}{7}/2^{10} = 15/128 \approx 0.118$.", r"should round to 59/500"),
+    (r"Half: $e^{-1} > 1/2$.", r"bound 'e\^\{-1\} > 1/2' fails"),
+    (r"A sixth: $1/6 \approx 16.8\%$.", r"should round to 21/125"),
+]
+
+
+def test_inline_statements_about_numbers_alone_are_checked_without_a_block(
+    project: Path,
+) -> None:
+    write_cards(project, [*CLOSED_RIGHT, r"With symbols, $n = 30$ and $p < 0.05$ are not checked."])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("cards/checks.md"))
+    formulas, claims, _, _, failed = map(int, row.split()[1:])
+    assert (formulas, claims, failed) == (6, 8, 0)  # 0.368 < 1/2 is a claim of its own
+
+
+@pytest.mark.parametrize(("text", "message"), CLOSED_WRONG, ids=[m for _, m in CLOSED_WRONG])
+def test_a_false_inline_statement_fails_the_build_at_its_line(
+    project: Path, text: str, message: str
+) -> None:
+    (line,) = write_cards(project, [text])
+    result = deckgen("build")
+    assert result.exit_code == 1
+    assert re.search(rf"^cards/checks.md:{line}: .*{message}", result.output, re.M), result.output

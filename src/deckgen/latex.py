@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 # Limits that keep hostile input from reaching SymPy at all.
@@ -387,6 +388,13 @@ class Parser:
         if len(digits) > MAX_DIGITS:
             raise LatexError(f"number {self.quote(token)} has more than {MAX_DIGITS} digits")
         decimal = token.value if "." in token.value else None
+        following = self.peek()
+        if following is not None and following.kind == "cmd" and following.value == "%":
+            self.next()  # 16.7\% is 0.167, to as many places (for \approx)
+            places = len(token.value.partition(".")[2]) + 2
+            return Num(
+                Fraction(token.value) / 100, format(Decimal(token.value) / 100, f".{places}f")
+            )
         return Num(Fraction(token.value), decimal)
 
     def _notation(self) -> Expr | None:

@@ -123,6 +123,7 @@ class Rendered:
     problems: list[Problem] = field(default_factory=list)
     deletions: set[int] = field(default_factory=set)  # cloze numbers with something to hide
     formulas: list[DisplayFormula] = field(default_factory=list)  # display math, for verification
+    inline: list[InlineFormula] = field(default_factory=list)  # inline math, for verification
 
 
 def _count_deletion(token: Token, previous: Token | None, loc: SourceLoc, out: Rendered) -> None:
@@ -152,6 +153,8 @@ def render(
     previous: Token | None = None
     for token, line in _located(tokens, loc):
         _inspect(token, line, cards_dir, cloze, result)
+        if token.type == "math_inline":
+            result.inline.append(InlineFormula(token.content.strip(), line))
         _count_deletion(token, previous, line, result)
         previous = token
     _read_blocks(tokens, loc, result)
@@ -195,6 +198,14 @@ class DisplayFormula:
     latex: str
     loc: SourceLoc
     block: tuple[tuple[str, SourceLoc], ...] | None
+
+
+@dataclass(frozen=True)
+class InlineFormula:
+    """A `$` formula in running text: checked when it states something about numbers alone."""
+
+    latex: str
+    loc: SourceLoc
 
 
 def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula], list[Problem]]:

@@ -13,7 +13,7 @@ import genanki
 from deckgen.config import DeckConfig
 from deckgen.errors import Problem
 from deckgen.images import Image
-from deckgen.markup import DisplayFormula, render
+from deckgen.markup import DisplayFormula, InlineFormula, render
 from deckgen.parse import Card, CardFile
 from deckgen.plotspec import Plot
 
@@ -35,6 +35,7 @@ class Note:
     plots: tuple[Plot, ...]
     clozes: tuple[int, ...] = ()  # a cloze note's deletion numbers: one Anki card each
     formulas: tuple[DisplayFormula, ...] = ()  # display math of the question, answer and notes
+    inline: tuple[InlineFormula, ...] = ()  # inline math of the title and the sides
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Rendering:
     plots: tuple[Plot, ...]
     clozes: tuple[int, ...]
     formulas: tuple[DisplayFormula, ...]
+    inline: tuple[InlineFormula, ...] = ()
 
 
 def assemble(
@@ -123,6 +125,7 @@ def render_card(card: Card, cards_dir: Path) -> tuple[Rendering, list[Problem]]:
         plots=tuple(front.plots + back.plots + notes.plots),
         clozes=tuple(sorted(front.deletions)) if cloze else (),
         formulas=tuple(front.formulas + back.formulas + notes.formulas),
+        inline=tuple(title.inline + front.inline + back.inline + notes.inline),
     )
     problems = title.problems + front.problems + back.problems + notes.problems
     if cloze and not front.deletions and not problems:  # `{{c1::` in code is no deletion
@@ -142,6 +145,7 @@ def _note(card: Card, config: DeckConfig, rendering: Rendering) -> Note:
         plots=rendering.plots,
         clozes=rendering.clozes,
         formulas=rendering.formulas,
+        inline=rendering.inline,
     )
 
 

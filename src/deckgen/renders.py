@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from deckgen import cache, images
-from deckgen.markup import DisplayFormula
+from deckgen.markup import DisplayFormula, InlineFormula
 from deckgen.model import Rendering
 from deckgen.parse import Card
 from deckgen.plotspec import Plot
@@ -111,6 +111,7 @@ class Renders:
                 ]
                 for formula in rendering.formulas
             ],
+            "inline": [[formula.latex, formula.loc.line - base] for formula in rendering.inline],
         }
 
     def _restore(self, entry: dict[str, Any], card: Card) -> Rendering | None:
@@ -143,8 +144,14 @@ class Renders:
             )
             for latex, line, block in _lists(entry["formulas"], 3)
         ]
+        inline = tuple(
+            InlineFormula(_string(latex), at(_int(line)))
+            for latex, line in _lists(entry["inline"], 2)
+        )
         clozes = tuple(_int(n) for n in _list(entry["clozes"]))
-        return Rendering(title, front, back, tuple(shown), tuple(plots), clozes, tuple(formulas))
+        return Rendering(
+            title, front, back, tuple(shown), tuple(plots), clozes, tuple(formulas), inline
+        )
 
 
 def _load(folder: Path) -> dict[str, dict[str, Any]]:

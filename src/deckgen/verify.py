@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -20,7 +21,7 @@ from deckgen import cache as store
 from deckgen.claims import Claim, Spec, read_spec
 from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import Big, Idx, Sym
-from deckgen.markup import DisplayFormula
+from deckgen.markup import DisplayFormula, InlineFormula
 from deckgen.model import Deck
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,12 @@ def check(
         spec, problems = _spec(formula)
         report.formulas.append((formula.loc, spec, formula.block is not None))
         report.problems += problems
-        jobs += _jobs(spec, formula) if spec else []
+        jobs += _jobs(spec, formula.latex, formula.block) if spec else []
+    for inline in (inline for note in deck.notes for inline in note.inline):
+        spec = _closed_statement(inline)
+        if spec is not None:
+            report.formulas.append((inline.loc, spec, True))
+            jobs += _jobs(spec, inline.latex, ())
     cache = _load_cache(cache_dir)
     todo = [job for job in jobs if _cached(job, cache) is None]
     fresh = check_once(todo, workers or _cpus())
@@ -147,9 +153,21 @@ def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
     return read_spec(formula.latex, formula.loc, list(formula.block))
 
 
-def _jobs(spec: Spec, formula: DisplayFormula) -> list[Job]:
-    assert formula.block is not None
-    source = json.dumps([_engine(), formula.latex, [text for text, _ in formula.block]])
+_RELATION = re.compile(r"[=<>]|\\(?:n?eq|le|leq|ge|geq|ne|approx)(?![A-Za-z])")
+
+
+def _closed_statement(inline: InlineFormula) -> Spec | None:
+    """Inline math that relates numbers alone (`99/594 = 1/6`, `e^{-1} \\approx 0.368`): its
+    claims need no verify block. None if it relates nothing or names a symbol."""
+    if not _RELATION.search(inline.latex):
+        return None
+    spec, problems = read_spec(inline.latex, inline.loc, [])
+    return spec if spec is not None and spec.claims and not problems else None
+
+
+def _jobs(spec: Spec, latex: str, block: tuple[tuple[str, SourceLoc], ...] | None) -> list[Job]:
+    assert block is not None
+    source = json.dumps([_engine(), latex, [text for text, _ in block]])
     shape = json.dumps([_engine(), _shape(spec, {})])
     return [
         Job(
