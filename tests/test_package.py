@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import built, deckgen, import_apkg
 
-from deckgen import package, plotspec, uptodate
+from deckgen import package, plots, plotspec, uptodate
 from deckgen.build import load
 
 REPO = Path(__file__).parent.parent
@@ -69,9 +69,10 @@ def test_shipped_deck_builds_and_imports_every_card(
     # every kind of plot is used, and every plot reaches Anki's media in both modes
     assert {plot.kind for plot in deck.plots} == set(plotspec.OPTIONS)
     media = Path(collection.media.dir())
+    figures = plots.render(deck.plots, tmp_path / "build/.cache")
     for plot in deck.plots:
-        assert (media / plot.media_name()).is_file(), plot.loc
-        assert (media / plot.media_name(night=True)).is_file(), plot.loc
+        assert (media / figures[plot].media_name()).is_file(), plot.loc
+        assert (media / figures[plot].media_name(night=True)).is_file(), plot.loc
     assert (REPO / "cards/deckgen.lock").read_text() == (
         tmp_path / "cards/deckgen.lock"
     ).read_text()

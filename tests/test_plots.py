@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, deckgen, import_apkg
+from conftest import FIXTURES, apkg_notes, deckgen, import_apkg
 
-from deckgen import charts, plots, symbolic
+from deckgen import charts, plots, plotspec, symbolic, uptodate
 from deckgen.build import load
 from deckgen.errors import SourceErrors, SourceLoc
 from deckgen.plotspec import BUILTIN, BUILTIN_LOC, Formula, Plot, declare
@@ -240,7 +240,7 @@ def test_anki_import_finds_every_plot_in_media(plot_project: Path, collection: A
         [note_id] = collection.find_notes(f'"Title:{plot_title(deck, plot)}"')
         back = collection.get_note(note_id)["Back"]
         for night in (False, True):
-            name = plot.media_name(night=night)
+            name = figures[plot].media_name(night=night)  # named by its pixels
             assert f'src="{name}"' in back
             assert (media / name).read_bytes() == (
                 figures[plot].png_night if night else figures[plot].png
@@ -304,3 +304,19 @@ def test_a_deck_with_too_many_plots_fails(
     result = deckgen("build")
     assert result.exit_code == 1
     assert re.search(r"cards/distributions\.md:\d+: more than 2 plots in the deck", result.output)
+
+
+def test_new_drawing_code_that_draws_the_same_pictures_changes_no_note(
+    plot_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawings are cached by the drawing code's version but named by their pixels in Anki."""
+    assert deckgen("build", "--only", "apkg").exit_code == 0
+    lock = (plot_project / "cards/deckgen.lock").read_text()
+    notes = apkg_notes(plot_project / "build/plot-test-deck.apkg")
+    monkeypatch.setattr(plotspec, "engine", lambda: "a newer deckgen")
+    monkeypatch.setattr(uptodate, "unchanged", lambda *args: None)
+    again = deckgen("build", "--only", "apkg")
+    assert "3 plots (3 drawn)" in again.output  # drawn again: the code changed
+    assert "update 0 and leave 3 unchanged" in again.output
+    assert (plot_project / "cards/deckgen.lock").read_text() == lock
+    assert apkg_notes(plot_project / "build/plot-test-deck.apkg") == notes

@@ -6,6 +6,7 @@ import hashlib
 import io
 import itertools
 import json
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -114,21 +115,44 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def note_fields(note: Note) -> list[str]:
-    """Return a note's field values in its note type's order."""
-    return [note.title, note.front, note.back]
+def note_fields(note: Note, renames: dict[str, str]) -> list[str]:
+    """Return a note's field values in its note type's order, plots under their file names."""
+    return [note.title, _renamed(note.front, renames), _renamed(note.back, renames)]
+
+
+_PLOT_SRC = re.compile(r'src="(deckgen-plot-[0-9a-f]{16}(?:-night)?\.png)"')
+
+
+def _renamed(html: str, renames: dict[str, str]) -> str:
+    def named(match: re.Match[str]) -> str:
+        if match[1] not in renames:  # a plot the deck does not declare: a deckgen bug
+            raise RuntimeError(f"no drawing for {match[1]}")
+        return f'src="{renames[match[1]]}"'
+
+    return _PLOT_SRC.sub(named, html)
+
+
+def plot_files(deck: Deck, figures: Figures) -> dict[str, str]:
+    """The name a plot's HTML gives each drawing (from the plot's spec, known before drawing)
+    -> the name of its file in the package (from its pixels)."""
+    return {
+        plot.media_name(night): figures[plot].media_name(night)
+        for plot in deck.plots
+        for night in (False, True)
+    }
 
 
 def build_apkg(deck: Deck, lock: Lock, figures: Figures) -> bytes:
     """Return the .apkg bytes of the deck; stamps changed notes and note types in the lock."""
     css = card_css()
     models = {kind: _model(kind, css, lock) for kind in NOTE_TYPES}
+    renames = plot_files(deck, figures)
     decks: dict[str, genanki.Deck] = {}
     for note in deck.notes:
         anki_deck = decks.setdefault(
             note.deck_name, genanki.Deck(_deck_id(note.deck_name), note.deck_name)
         )
-        anki_deck.add_note(_anki_note(note, models[note.card.kind], lock))
+        anki_deck.add_note(_anki_note(note, models[note.card.kind], lock, renames))
     return _zip_package(list(decks.values()), media(deck, figures), lock.newest_used())
 
 
@@ -136,8 +160,8 @@ def media(deck: Deck, figures: Figures) -> dict[str, bytes]:
     """Every file the notes show, by the name their HTML uses: images, then plots (day, night)."""
     files = {image.media_name: image.source.read_bytes() for image in deck.images}
     for plot in deck.plots:
-        files[plot.media_name()] = figures[plot].png
-        files[plot.media_name(night=True)] = figures[plot].png_night
+        files[figures[plot].media_name()] = figures[plot].png
+        files[figures[plot].media_name(night=True)] = figures[plot].png_night
     return files
 
 
@@ -147,8 +171,10 @@ def _model(kind: str, css: str, lock: Lock) -> _StampedModel:
     return _StampedModel(note_type, css, lock.mod(f"model:{note_type.name}", content))
 
 
-def _anki_note(note: Note, model: _StampedModel, lock: Lock) -> _StampedNote:
-    fields = note_fields(note)
+def _anki_note(
+    note: Note, model: _StampedModel, lock: Lock, renames: dict[str, str]
+) -> _StampedNote:
+    fields = note_fields(note, renames)
     tags = list(note.card.tags)
     mod = lock.mod(f"note:{note.card.id}", json.dumps([model.name, fields, tags]))
     return _StampedNote(mod, model=model, fields=fields, tags=tags, guid=note.guid)

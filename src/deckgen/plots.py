@@ -6,6 +6,7 @@ hashes everything that decides the picture. A plot whose key has files there is 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,12 @@ class Figure:
     svg: bytes
     png: bytes
     png_night: bytes
+
+    def media_name(self, night: bool = False) -> str:
+        """The drawing's name in Anki's media folder, from its pixels: a new deckgen that draws
+        the same picture changes no note (and Anki keeps one file per picture)."""
+        digest = hashlib.sha256(self.png_night if night else self.png).hexdigest()[:16]
+        return f"deckgen-plot-{digest}{'-night' if night else ''}.png"
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,11 @@ class Plot:
         return hashlib.sha256(content.encode()).hexdigest()[:16]
 
     def media_name(self, night: bool = False) -> str:
-        return f"deckgen-plot-{self.key}{'-night' if night else ''}.png"
+        """The name the note's HTML gives the drawing until the package names it by its pixels:
+        from what the card asks for alone, so that a rendering kept from an earlier build (by a
+        different drawing engine) still names the right drawing."""
+        asked = hashlib.sha256(json.dumps([self.kind, self.options, self.formula]).encode())
+        return f"deckgen-plot-{asked.hexdigest()[:16]}{'-night' if night else ''}.png"
 
     def spec(self) -> Spec:
         """Return the checked formula this plot draws."""
