@@ -369,3 +369,56 @@ def test_a_false_inline_statement_fails_the_build_at_its_line(
     result = deckgen("build")
     assert result.exit_code == 1
     assert re.search(rf"^cards/checks.md:{line}: .*{message}", result.output, re.M), result.output
+
+
+NOTATION = [  # right, wrong: closed statements in the notation of probability references
+    (r"${10 \choose 7} = 120$", r"${10 \choose 7} = 720$"),
+    (r"$\sum^{3}_{j=1} j = 6$", r"$\sum^{3}_{j=1} j = 5$"),
+    (r"$\lfloor 7/2 \rfloor = 3$", r"$\lfloor 7/2 \rfloor = 4$"),
+    (r"$\lceil 7/2 \rceil = 4$", r"$\lceil 7/2 \rceil = 3$"),
+    (r"$\log_2 8 = 3$", r"$\log_2 8 = 2$"),
+    (r"$|{-3}| = 3 \le |{-5}|$", r"$|{-3}| = -3$"),
+]
+
+
+@pytest.mark.parametrize(("right", "wrong"), NOTATION, ids=[right for right, _ in NOTATION])
+def test_notation_of_probability_references_is_checked(
+    project: Path, right: str, wrong: str
+) -> None:
+    write_cards(project, [f"Right: {right}."])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    assert "0 claims checked" not in result.output
+    (line,) = write_cards(project, [f"Wrong: {wrong}."])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert re.search(rf"^cards/checks.md:{line}: identity .* fails", result.output, re.M)
+
+
+EDGE_CASES = [  # true only away from an end of the range: a few random points may miss that
+    ("|x| \\le 5", "where x \\in [-6, 6]", "x=-6"),
+    ("x^2 \\le 10x", "where x \\in [0, 11]", "x=11"),
+    ("\\frac{n}{n+1} < 0.9", "where n \\in \\mathbb{Z}_{>0}", "n=11"),
+]
+
+
+@pytest.mark.parametrize(("formula", "where", "at"), EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_a_bound_that_fails_only_at_the_end_of_its_range_is_caught_there(
+    project: Path, formula: str, where: str, at: str
+) -> None:
+    (line,) = write_cards(project, [card(formula, where)])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert re.search(rf"^cards/checks.md:{line}: bound .* fails: at {at} ", result.output, re.M)
+
+
+def test_the_ends_of_open_ranges_raise_no_false_alarm(project: Path) -> None:
+    true_near_the_ends = [
+        card("\\frac{1}{p} > 1", "where p \\in (0, 1)"),
+        card("\\log(1 - p) < 0", "where p \\in (0, 1)"),
+        card("e^{-x} \\le 1", "where x \\ge 0"),
+        card("\\frac{k}{k + 1} < 1", "where k \\in \\mathbb{Z}_{\\ge 0}"),
+    ]
+    write_cards(project, true_near_the_ends)
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output

@@ -173,7 +173,8 @@ class Pow:
 
 @dataclass(frozen=True)
 class Call:
-    """A built-in function: exp, log, sin, cos, tan, sqrt, abs, max, min, factorial, binom, root."""
+    """A built-in function: exp, log (with a base: two arguments), sin, cos, tan, sqrt, abs, max,
+    min, factorial, binom, root, floor, ceil."""
 
     function: str
     args: tuple[Expr, ...]
@@ -227,6 +228,12 @@ def plain_word(name: str) -> bool:
     return len(name) > 1 and name.isalpha()
 
 
+# \lvert x \rvert, \lfloor x \rfloor, \lceil x \rceil: the function and the closing command
+_DELIMITED = {"lvert": ("abs", "rvert"), "lfloor": ("floor", "rfloor"), "lceil": ("ceil", "rceil")}
+# commands that end a term: what closes a bracket, a binomial's \choose
+_ENDS_A_TERM = {"cdot", "times", "mid", "rvert", "rbrace", "rfloor", "rceil", "choose"}
+
+
 class Parser:
     """Recursive descent over tokens; `names` decides what a letter or a phrase means."""
 
@@ -238,6 +245,7 @@ class Parser:
         self.depth = 0
         self.integral_vars: list[str] = []
         self.bound_vars: list[str] = []
+        self.in_bars = 0  # inside |..|: a bar closes, it does not open another
 
     # token helpers
     def peek(self, offset: int = 0) -> Tok | None:
@@ -326,10 +334,8 @@ class Parser:
         if token.kind in ("num", "letter", "name", "bb"):
             return True
         if token.kind == "char":
-            return token.value in "([{|"
-        return token.value not in (
-            set(RELATIONS) | SEPARATORS | DOTS | {"cdot", "times", "mid", "rvert", "rbrace"}
-        )
+            return token.value in "([{" or (token.value == "|" and not self.in_bars)
+        return token.value not in set(RELATIONS) | SEPARATORS | DOTS | _ENDS_A_TERM
 
     def factor(self) -> Expr:
         """factor := primary postfix*, postfix := ! | ^group"""
@@ -369,7 +375,11 @@ class Parser:
             return self._bracketed()
         if token.kind == "char" and token.value == "|":
             self.next()
-            inner = self.expression()
+            self.in_bars += 1
+            try:
+                inner = self.expression()
+            finally:
+                self.in_bars -= 1
             self.expect_char("|")
             return Call("abs", (inner,))
         if token.kind == "cmd":
@@ -380,6 +390,9 @@ class Parser:
         opening = self.next().value
         closing = {"(": ")", "[": "]", "{": "}"}[opening]
         inner = self.expression()
+        if opening == "{" and self.at("cmd", "choose"):  # {n \choose k}
+            self.next()
+            inner = Call("binom", (inner, self.expression()))
         self.expect_char(closing)
         return inner
 
@@ -427,13 +440,14 @@ class Parser:
         if name == "infty":
             self.next()
             return Infinity()
-        if name == "lvert":
+        if name in _DELIMITED:
+            function, closing = _DELIMITED[name]
             self.next()
             inner = self.expression()
-            if not self.at("cmd", "rvert"):
-                raise LatexError("\\lvert needs a matching \\rvert")
+            if not self.at("cmd", closing):
+                raise LatexError(f"\\{name} needs a matching \\{closing}")
             self.next()
-            return Call("abs", (inner,))
+            return Call(function, (inner,))
         if name in GREEK or name in ACCENTS:
             return self._symbol()
         raise LatexError(f"deckgen cannot check \\{name} in a formula")
@@ -449,7 +463,10 @@ class Parser:
 
     def _function(self, function: str) -> Expr:
         self.next()
-        power = None
+        power = base = None
+        if function == "log" and self.at_char("_"):  # \log_2 x
+            self.next()
+            base = self.group_arg()
         if self.at_char("^"):  # \log^2 x
             self.next()
             power = self.group_arg()
@@ -462,16 +479,21 @@ class Parser:
             self.expect_char(")")
         else:
             args = [self.factor()]
+        if base is not None and len(args) == 1:
+            args.append(base)
         call = Call(function, tuple(args))
         return Pow(call, power) if power is not None else call
 
     def _big(self, operator: str) -> Expr:
         self.next()
         var, lower, upper = "", None, None
+        if self.at_char("^"):  # \sum^n_{i=1}: the limits in either order
+            self.next()
+            upper = self.group_arg()
         if self.at_char("_"):
             self.next()
             var, lower = self._big_lower(operator)
-        if self.at_char("^"):
+        if upper is None and self.at_char("^"):
             self.next()
             upper = self.group_arg()
         if operator == "int":

@@ -153,7 +153,7 @@ def _call(env: Env, expr: Call) -> sympy.Expr:
         "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
         "tan": sympy.tan, "abs": sympy.Abs, "max": sympy.Max, "min": sympy.Min,
         "factorial": sympy.factorial, "binom": sympy.binomial,
-        "root": lambda x, n: sympy.root(x, n),
+        "root": lambda x, n: sympy.root(x, n), "floor": sympy.floor, "ceil": sympy.ceiling,
     }  # fmt: skip
     return functions[expr.function](*args)
 
@@ -188,7 +188,16 @@ _CONVERTERS: dict[type, Callable[[Env, Any], sympy.Expr]] = {
 # --- random points ----------------------------------------------------------------------------
 
 
-def _draw(domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random) -> sympy.Rational:
+EDGES = ("low", "high", "near zero")  # the first points of a claim, before random ones
+FAR = 30  # how far an edge point goes where a real range has no end
+FAR_COUNT = 10  # and an integer one: counts drive sums, whose cost grows with them
+NEAR = sympy.Rational(1, 1000)  # how close it comes to an open end, or to zero
+
+
+def _draw(
+    domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random, edge: str | None = None
+) -> sympy.Rational:
+    """A value in the domain: at an edge of it (where wrong bounds fail), else at random."""
     low = _end(domain.lower, point, env)
     high = _end(domain.upper, point, env)
     if domain.integer:
@@ -200,7 +209,18 @@ def _draw(domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random) -
             high_int -= 1
         if high_int < low_int:
             raise CheckError("a variable's range is empty at some point")
+        edges = {
+            "low": low_int if low is not None else -FAR_COUNT,
+            "high": high_int if high is not None else max(low_int, 0) + FAR_COUNT,
+            "near zero": 0 if low_int <= 0 <= high_int else None,
+        }
+        chosen = edges.get(edge or "")
+        if chosen is not None:
+            return sympy.Integer(chosen)
         return sympy.Integer(rng.randint(int(low_int), int(high_int)))
+    chosen = _real_edge(edge, low, high, domain)
+    if chosen is not None:
+        return chosen
     if low is None and high is None:
         low, high = sympy.Integer(-4), sympy.Integer(4)
     elif high is None:
@@ -212,6 +232,26 @@ def _draw(domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random) -
     return sympy.Rational(low + (high - low) * step)
 
 
+def _real_edge(edge: str | None, low: Any, high: Any, domain: Domain) -> Any:
+    """A real domain's end (just inside an open one), a far value where it has none, or a value
+    near zero; None when that is not a rational number of the domain, or not asked for."""
+    if edge == "low" and low is None:
+        value = sympy.Integer(-FAR) if high is None else min(high, 0) - FAR
+    elif edge == "low":
+        value = low + NEAR if domain.lower_open else low
+    elif edge == "high" and high is None:
+        value = sympy.Integer(FAR) if low is None else max(low, 0) + FAR
+    elif edge == "high":
+        value = high - NEAR if domain.upper_open else high
+    elif edge == "near zero":
+        value = NEAR
+    else:
+        return None
+    above_low = low is None or value > low or (value == low and not domain.lower_open)
+    below_high = high is None or value < high or (value == high and not domain.upper_open)
+    return value if value.is_Rational and above_low and below_high else None
+
+
 def _end(bound: Expr | None, point: dict[Any, Any], env: Env) -> Any:
     if bound is None:
         return None
@@ -221,13 +261,18 @@ def _end(bound: Expr | None, point: dict[Any, Any], env: Env) -> Any:
     return value
 
 
-def points(env: Env, needed: set[Any], rng: random.Random, count: int) -> Iterator[dict[Any, Any]]:
-    """Yield `count` random assignments of the needed symbols (and what their ranges use)."""
+def points(
+    env: Env, needed: set[Any], rng: random.Random, count: int, edges: bool = False
+) -> Iterator[dict[Any, Any]]:
+    """Yield `count` assignments of the needed symbols (and what their ranges use): with `edges`,
+    first every symbol at the low end of its range, then at the high end, then near zero; then
+    random points."""
     order = _dependency_order(env, needed)
-    for _ in range(count):
+    for index in range(count):
+        edge = EDGES[index] if edges and index < len(EDGES) else None
         point: dict[Any, Any] = {}
         for name in order:
-            point[env.symbols[name]] = _draw(env.domains[name], point, env, rng)
+            point[env.symbols[name]] = _draw(env.domains[name], point, env, rng, edge)
         yield point
 
 
@@ -550,7 +595,8 @@ def _spot_check(env: Env, form: _Form, claim: Claim, rng: random.Random) -> tupl
     general_left, general_right = form.left, form.right
     wanted = count if needed else 1
     # a point where a side is undefined (sigma = 0 in a correlation) says nothing: draw another
-    for point in points(env, needed, rng, wanted * UNDEFINED_TRIES):
+    edges = claim.kind not in ("pmf", "pdf", "mean", "variance", "dist")  # sums are slow there
+    for point in points(env, needed, rng, wanted * UNDEFINED_TRIES, edges):
         sides = evaluate(_at(general_left, point)), evaluate(_at(general_right, point))
         left, right = map(evaluate, _fill_families(sides, env, point, rng))
         if _undefined(left) or _undefined(right):
