@@ -130,7 +130,7 @@ def check(
         report.problems += problems
         jobs += _jobs(spec, formula.latex, formula.block) if spec else []
     for inline in (inline for note in deck.notes for inline in note.inline):
-        spec = _closed_statement(inline)
+        spec = closed_statement(inline)
         if spec is not None:
             report.formulas.append((inline.loc, spec, True))
             jobs += _jobs(spec, inline.latex, ())
@@ -156,7 +156,7 @@ def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
 _RELATION = re.compile(r"[=<>]|\\(?:n?eq|le|leq|ge|geq|ne|approx)(?![A-Za-z])")
 
 
-def _closed_statement(inline: InlineFormula) -> Spec | None:
+def closed_statement(inline: InlineFormula) -> Spec | None:
     """Inline math that relates numbers alone (`99/594 = 1/6`, `e^{-1} \\approx 0.368`): its
     claims need no verify block. None if it relates nothing or names a symbol."""
     if not _RELATION.search(inline.latex):
