@@ -162,7 +162,9 @@ def test_bands_show_probabilities_integrated_from_the_formula(tmp_path: Path) ->
 def test_built_in_distributions_pass_verification(name: str) -> None:
     spec = plot_of(f"kind: cdf\ndistribution: {name}\n" + _parameters(name)).spec()
     for index, claim in enumerate(spec.claims):
-        outcome = symbolic.check(spec, index, seed=1)
+        # spot checks only: a proof attempt is cut short by a timer signal, which may land inside
+        # SymPy and leave its caches broken; deckgen makes it only in worker processes
+        outcome = symbolic.check(spec, index, seed=1, prove=False)
         assert outcome.status in ("proved", "numeric"), (claim.text, outcome.message)
 
 

@@ -82,7 +82,10 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
         progress("reading cards")
         deck, written = load(options.cards_dir, write_ids=True, out_dir=options.out_dir)
         progress("verifying formulas")
-        raise_if_any(verify.check(deck, cache_dir(options.out_dir)).failures)
+        checked = verify.check(deck, cache_dir(options.out_dir))
+        raise_if_any(checked.failures)
+        for problem in checked.undecided():  # not known to be false: the build goes on
+            log.warning("%s", problem)
         progress("drawing plots")
         figures = plots.render(deck.plots, cache_dir(options.out_dir))
         lock = state.load(options.cards_dir)

@@ -64,7 +64,7 @@ class Result:
 
     loc: SourceLoc
     label: str
-    status: str  # proved, numeric or failed
+    status: str  # proved, numeric, failed, or undecided (stopped: out of time or memory)
     message: str = ""
 
 
@@ -85,14 +85,19 @@ class Report:
         bare = [Problem(loc, NO_BLOCK) for loc, reason in self.unclaimed() if reason is None]
         return self.problems + failed + bare
 
+    def undecided(self) -> list[Problem]:
+        """Claims the checker could not decide in its time or memory: not known to be false."""
+        return [Problem(r.loc, r.message) for r in self.results if r.status == "undecided"]
+
     def strict_failures(self) -> list[Problem]:
-        """Also every formula marked `unverified`: strict means every formula is checked."""
+        """Also every formula marked `unverified` and every undecided claim: strict means every
+        formula is checked."""
         marked = [
             Problem(loc, f"formula is unverified: {reason}")
             for loc, reason in self.unclaimed()
             if reason is not None
         ]
-        return self.failures + marked
+        return self.failures + marked + self.undecided()
 
     def unclaimed(self) -> list[tuple[SourceLoc, str | None]]:
         """Formulas with no claims: (where, the `unverified:` reason or None if none given)."""
@@ -102,8 +107,8 @@ class Report:
             if (spec is None and not has_block) or (spec is not None and spec.unverified)
         ]
 
-    def table(self) -> list[tuple[str, int, int, int, int, int]]:
-        """Rows per file: formulas, claims, proved, numeric, failed."""
+    def table(self) -> list[tuple[str, int, int, int, int, int, int]]:
+        """Rows per file: formulas, claims, proved, numeric, failed, undecided."""
         rows: dict[Path, Counter[str]] = {}
         for loc, _, _ in self.formulas:
             rows.setdefault(loc.path, Counter())["formulas"] += 1
@@ -112,7 +117,15 @@ class Report:
             counts["claims"] += 1
             counts[result.status] += 1
         return [
-            (str(path), c["formulas"], c["claims"], c["proved"], c["numeric"], c["failed"])
+            (
+                str(path),
+                c["formulas"],
+                c["claims"],
+                c["proved"],
+                c["numeric"],
+                c["failed"],
+                c["undecided"],
+            )
             for path, c in rows.items()
         ]
 
@@ -229,7 +242,7 @@ def check_once(jobs: list[Job], workers: int) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for key, outcome in run(list(by_key.values()), workers).items():
         job = by_key[key]
-        passed = outcome["status"] != "failed" and job.shape
+        passed = outcome["status"] in ("proved", "numeric") and job.shape
         results[job.shape if passed else key] = outcome
     again = [job for job in jobs if _cached(job, results) is None]
     results.update(run(list({job.key: job for job in again}.values()), workers))
@@ -281,10 +294,11 @@ def _save_cache(cache_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
 # --- worker processes with a hard time limit --------------------------------------------------
 
 
-def run(jobs: list[Job], workers: int, limit: float = TIME_LIMIT) -> dict[str, dict[str, Any]]:
+def run(jobs: list[Job], workers: int, limit: float | None = None) -> dict[str, dict[str, Any]]:
     """Check jobs in worker processes; a claim running past `limit` seconds is stopped."""
     if not jobs:
         return {}
+    limit = TIME_LIMIT if limit is None else limit
     context = _context()
     pool = [_Worker(context) for _ in range(min(workers, len(jobs)))]
     # Likely-slow claims first (sums over indexed data), so no core idles at the end.
@@ -316,8 +330,8 @@ def run(jobs: list[Job], workers: int, limit: float = TIME_LIMIT) -> dict[str, d
 
 def _stopped(job: Job, limit: float) -> dict[str, Any]:
     label = job.spec.claims[job.index].label
-    message = f"{label}: stopped after {limit:.0f} s: too expensive to check (huge numbers?)"
-    return {"status": "failed", "message": message, "stopped": True}
+    message = f"{label}: undecided: stopped after {limit:.0f} s, too long to check (huge numbers?)"
+    return {"status": "undecided", "message": message, "stopped": True}
 
 
 def _context() -> Any:
@@ -351,7 +365,8 @@ class _Worker:
             outcome: dict[str, Any] = self.conn.recv()
         except (EOFError, OSError):  # the process died (out of memory, killed): run() replaces it
             label = job.spec.claims[job.index].label
-            outcome = {"status": "failed", "message": f"{label}: the checker process died"}
+            message = f"{label}: undecided: the checker process died"
+            outcome = {"status": "undecided", "message": message, "stopped": True}
             self.process.join()
         return {job.key: outcome}
 
@@ -372,11 +387,14 @@ def _serve(conn: Connection) -> None:
             job: Job = conn.recv()
         except EOFError:
             return
+        reply: dict[str, Any]
         try:
             outcome = check_claim(job.spec, job.index, job.seed, prove=job.prove)
             reply = {"status": outcome.status, "message": outcome.message}
         except MemoryError:
-            reply = {"status": "failed", "message": "ran out of memory while checking"}
+            label = job.spec.claims[job.index].label
+            message = f"{label}: undecided: ran out of memory while checking"
+            reply = {"status": "undecided", "message": message, "stopped": True}
         except Exception as err:  # SymPy gave up on something it cannot do: the claim fails
             label = job.spec.claims[job.index].label
             reply = {"status": "failed", "message": f"{label}: SymPy cannot check this ({err})"}
