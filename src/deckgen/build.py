@@ -84,8 +84,7 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
         progress("verifying formulas")
         checked = verify.check(deck, cache_dir(options.out_dir))
         raise_if_any(checked.failures)
-        for problem in checked.undecided():  # not known to be false: the build goes on
-            log.warning("%s", problem)
+        _warn_undecided(checked)
         progress("drawing plots")
         figures = plots.render(deck.plots, cache_dir(options.out_dir))
         lock = state.load(options.cards_dir)
@@ -123,6 +122,12 @@ def build(options: BuildOptions, progress: Progress = lambda stage: None) -> Bui
             result.as_no_op(),
         )
     return result
+
+
+def _warn_undecided(report: verify.Report) -> None:
+    """Claims the checker could not decide are not known to be false: the build goes on."""
+    for problem in report.undecided():
+        log.warning("%s", problem)
 
 
 def _package(
@@ -195,7 +200,9 @@ def check(cards_dir: Path, out_dir: Path) -> BuildResult:
     """Validate the cards as a build would, writing nothing (results cached by builds help)."""
     started = time.perf_counter()
     deck, _ = load(cards_dir, write_ids=False)
-    raise_if_any(verify.check(deck, cache_dir(out_dir), save=False).failures)
+    checked = verify.check(deck, cache_dir(out_dir), save=False)
+    raise_if_any(checked.failures)
+    _warn_undecided(checked)
     state.load(cards_dir)  # a broken lock file would fail the build: report it here too
     return _result(deck, 0, started, [])
 
