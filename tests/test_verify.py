@@ -447,3 +447,14 @@ def test_the_ends_of_open_ranges_raise_no_false_alarm(project: Path) -> None:
     write_cards(project, true_near_the_ends)
     result = deckgen("verify")
     assert result.exit_code == 0, result.output
+
+
+def test_a_range_with_an_irrational_end_is_drawn_from(project: Path) -> None:
+    where = "where p \\in (0, 1), 0 < t < -\\log(1 - p)"  # random points used to crash here
+    write_cards(project, [card("e^{-t} > 1 - p", where)])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    (line,) = write_cards(project, [card("e^{-t} < 1 - p", where)])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert re.search(rf"^cards/checks.md:{line}: bound .* fails: at p=", result.output, re.M)

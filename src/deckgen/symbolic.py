@@ -229,7 +229,20 @@ def _draw(
         low = high - 5
     denominator = rng.randint(3, 13)
     step = sympy.Rational(rng.randint(1, denominator - 1), denominator)
-    return sympy.Rational(low + (high - low) * step)
+    value = low + (high - low) * step
+    return value if value.is_Rational else _fraction_between(value, low, high)
+
+
+def _fraction_between(value: Any, low: Any, high: Any) -> sympy.Rational:
+    """A simple fraction next to `value` and still inside (low, high): a range whose end is
+    irrational (`t < -\\log(1 - p)`) gives irrational points, and points are exact fractions."""
+    for denominator in (100, 10**4, 10**8, 10**12):
+        near = sympy.Rational(
+            int(sympy.floor(value * denominator + sympy.Rational(1, 2))), denominator
+        )
+        if bool(low < near) and bool(near < high):
+            return near
+    raise CheckError("a variable's range is too narrow to draw a point in")
 
 
 def _real_edge(edge: str | None, low: Any, high: Any, domain: Domain) -> Any:
