@@ -11,8 +11,9 @@ from pathlib import Path
 
 from deckgen import verify
 from deckgen.build import load
-from deckgen.claims import read_spec
-from deckgen.markup import DisplayFormula, display_formulas
+from deckgen.claims import Spec, Statement, read_paragraph, read_spec
+from deckgen.markup import DisplayFormula, InlineFormula, display_formulas
+from deckgen.statements import shape
 
 SHIPPED = Path(__file__).parent.parent / "cards"
 GREEK = re.compile(
@@ -64,6 +65,70 @@ def shipped_statements() -> list[DisplayFormula]:
         for note in deck.notes
         for inline in note.inline
         if verify.closed_statement(inline) is not None
+    ]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claim of a paragraph under its verify block: mutants change its statement."""
+
+    paragraph: tuple[Statement, ...]
+    index: int  # of the statement that makes the claim
+    block: tuple[tuple[str, object], ...]
+
+    @property
+    def formula(self) -> DisplayFormula:  # where it is and what it says, as for the others
+        statement = self.paragraph[self.index]
+        return DisplayFormula(statement.latex, statement.loc, None)
+
+
+def shipped_paragraph_claims() -> list[Claimed]:
+    """Every inline statement a paragraph's verify block checks."""
+    deck, _ = load(SHIPPED, write_ids=False)
+    found = []
+    for formulas in verify._paragraphs(deck):
+        block = formulas[0].block
+        statements = _statements(formulas) if block else []
+        if not statements:
+            continue
+        read = read_paragraph(statements, list(block or ()))
+        found += [
+            Claimed(tuple(statements), index, block or ())
+            for index, status in enumerate(read.status)
+            if status == "checked"
+        ]
+    return found
+
+
+def _statements(formulas: list[InlineFormula]) -> list[Statement]:
+    return [
+        Statement(f.latex, f.loc, found)
+        for f in formulas
+        if (found := shape(f.latex)) is not None and verify.closed_statement(f) is None
+    ]
+
+
+def read_mutant(mutant: Mutant | ParagraphMutant) -> tuple[Spec | None, list[int]]:
+    """The spec to check and which of its claims the mutated statement makes; no spec if the
+    mutant cannot be read, or is left unverified (strict verification fails on both)."""
+    if isinstance(mutant, Mutant):
+        spec, problems = read_spec(mutant.latex, mutant.formula.loc, list(mutant.block))  # type: ignore[arg-type]
+        if problems or spec is None or not spec.claims:
+            return None, []
+        return spec, list(range(len(spec.claims)))
+    statements = list(mutant.claimed.paragraph)
+    old = statements[mutant.claimed.index]
+    found = shape(mutant.latex)
+    if found is None:
+        return Spec(old.loc, mutant.latex, {}, frozenset(), ()), []  # states nothing: survives
+    statements[mutant.claimed.index] = Statement(mutant.latex, old.loc, found)
+    read = read_paragraph(statements, list(mutant.claimed.block))  # type: ignore[arg-type]
+    status = read.status[mutant.claimed.index]
+    if read.problems or read.spec is None or status == "unverified":
+        return None, []
+    claims = read.spec.claims
+    return read.spec, [
+        i for i, c in enumerate(claims) if c.loc == old.loc and c.text == mutant.latex
     ]
 
 
@@ -132,6 +197,27 @@ def digits(latex: str) -> Iterator[tuple[str, str]]:
         yield f"digit at {m.end() - 1}", latex[: m.end() - 1] + typo + latex[m.end() :]
 
 
+@dataclass(frozen=True)
+class ParagraphMutant:
+    claimed: Claimed
+    mutation: str
+    latex: str
+
+    @property
+    def name(self) -> tuple[str, str]:
+        return (
+            self.claimed.formula.loc.path.name,
+            f"{self.mutation} of '{self.claimed.formula.latex}'",
+        )
+
+
+def paragraph_mutants(claimed: Claimed) -> Iterator[ParagraphMutant]:
+    latex = claimed.formula.latex
+    for description, mutated in [*mutations(latex), *digits(latex)]:
+        if mutated != latex:
+            yield ParagraphMutant(claimed, description, mutated)
+
+
 def mutants(formula: DisplayFormula) -> Iterator[Mutant]:
     assert formula.block is not None
     inline = not formula.block  # a statement about numbers alone: a digit typo matters most
@@ -148,16 +234,20 @@ def mutants(formula: DisplayFormula) -> Iterator[Mutant]:
 
 def test_at_least_97_percent_of_mutants_fail_verification() -> None:
     formulas, statements = shipped_formulas(), shipped_statements()
-    assert len(formulas) >= 25 and len(statements) >= 20
-    all_mutants = [m for f in formulas + statements for m in mutants(f)]
+    claimed = shipped_paragraph_claims()
+    assert len(formulas) >= 25 and len(statements) >= 20 and len(claimed) >= 19
+    all_mutants: list[Mutant | ParagraphMutant] = [
+        *(m for f in formulas + statements for m in mutants(f)),
+        *(m for c in claimed for m in paragraph_mutants(c)),
+    ]
     killed, unreadable, jobs = set(), set(), []
     for number, mutant in enumerate(all_mutants):
-        spec, problems = read_spec(mutant.latex, mutant.formula.loc, list(mutant.block))  # type: ignore[arg-type]
-        if problems or spec is None or not spec.claims:
+        spec, watched = read_mutant(mutant)
+        if spec is None:
             killed.add(number)
             unreadable.add(number)
             continue
-        for index in range(len(spec.claims)):
+        for index in watched:
             key = hashlib.sha256(f"{number}#{index}#{mutant.latex}".encode()).hexdigest()
             jobs.append((number, verify.Job(spec, index, key, prove=False)))
     outcomes = verify.run([job for _, job in jobs], workers=2)

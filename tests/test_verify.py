@@ -160,6 +160,14 @@ def deck_of(formulas: list[str]) -> tuple[str, list[int]]:
     return text, lines
 
 
+def counts(output: str, first: str = "cards/checks.md") -> dict[str, int]:
+    """The `deckgen verify` table's row that starts with `first`, by column heading."""
+    lines = output.splitlines()
+    header = next(line for line in lines if line.startswith("file")).split()
+    row = next(line for line in lines if line.startswith(first)).split()
+    return dict(zip(header[1:], map(int, row[1:]), strict=True))
+
+
 def write_cards(project: Path, formulas: list[str]) -> list[int]:
     text, lines = deck_of(formulas)
     (project / "cards/checks.md").write_text(text, encoding="utf-8")
@@ -170,10 +178,9 @@ def test_every_claim_kind_passes_on_a_right_formula(project: Path) -> None:
     write_cards(project, [case.right for case in CASES])
     result = deckgen("verify")
     assert result.exit_code == 0, result.output
-    row = next(line for line in result.output.splitlines() if line.startswith("cards/checks.md"))
-    formulas, claims, proved, numeric, failed, undecided = map(int, row.split()[1:])
-    assert (formulas, failed, undecided) == (len(CASES), 0, 0)
-    assert proved + numeric == claims >= len(CASES)
+    row = counts(result.output)
+    assert (row["formulas"], row["failed"], row["undecided"]) == (len(CASES), 0, 0)
+    assert row["proved"] + row["numeric"] == row["claims"] >= len(CASES)
 
 
 def test_every_claim_kind_fails_on_a_wrong_formula_at_its_line(project: Path) -> None:
@@ -285,8 +292,8 @@ def test_an_undecided_claim_warns_in_the_build_and_fails_strict_verification(
     assert message in caplog.text
     checked = deckgen("verify")
     assert checked.exit_code == 0 and message in checked.output
-    row = next(line for line in checked.output.splitlines() if line.startswith("cards/checks.md"))
-    assert row.split()[1:] == ["1", "2", "0", "0", "0", "2"]  # the `= 1` and `value: 1`
+    row = counts(checked.output)  # the `= 1` and `value: 1`
+    assert (row["formulas"], row["claims"], row["undecided"], row["proved"]) == (1, 2, 2, 0)
     strict = deckgen("verify", "--strict")
     assert strict.exit_code == 1 and message in strict.output
 
@@ -343,7 +350,10 @@ def test_a_verify_block_away_from_its_formula_is_an_error(project: Path) -> None
     )
     result = deckgen("build")
     assert result.exit_code == 1
-    message = "a verify block must come right after the $$ formula it checks"
+    message = (
+        "a verify block must come right after the $$ formula it checks, "
+        "or after the paragraph whose inline math it checks"
+    )
     assert f"cards/checks.md:{line + 4}: {message}" in result.output
 
 
@@ -354,10 +364,12 @@ def test_the_shipped_deck_passes_strict_verification(
     monkeypatch.chdir(tmp_path)
     result = deckgen("verify", "--strict")
     assert result.exit_code == 0, result.output
-    total = next(line for line in result.output.splitlines() if line.startswith("total"))
-    formulas, claims, proved, numeric, failed, undecided = map(int, total.split()[1:])
+    total = counts(result.output, "total")
+    assert total["failed"] == total["undecided"] == total["unverified"] == 0
+    assert total["proved"] + total["numeric"] == total["claims"]
     # one fact per card: many formulas state one thing, some several (a pmf, its mean, its sum)
-    assert failed == undecided == 0 and proved + numeric == claims >= 1.5 * formulas >= 90
+    assert total["claims"] >= 1.5 * (total["formulas"] + total["inline"]) >= 150
+    assert total["inline"] >= 40  # inline statements with claims, numbers alone or in a block
 
 
 CLOSED_RIGHT = [
@@ -381,9 +393,8 @@ def test_inline_statements_about_numbers_alone_are_checked_without_a_block(
     write_cards(project, [*CLOSED_RIGHT, r"With symbols, $n = 30$ and $p < 0.05$ are not checked."])
     result = deckgen("verify")
     assert result.exit_code == 0, result.output
-    row = next(line for line in result.output.splitlines() if line.startswith("cards/checks.md"))
-    formulas, claims, _, _, failed, _ = map(int, row.split()[1:])
-    assert (formulas, claims, failed) == (6, 8, 0)  # 0.368 < 1/2 is a claim of its own
+    row = counts(result.output)  # 0.368 < 1/2 is a claim of its own
+    assert (row["inline"], row["notation"], row["claims"], row["failed"]) == (6, 2, 8, 0)
 
 
 @pytest.mark.parametrize(("text", "message"), CLOSED_WRONG, ids=[m for _, m in CLOSED_WRONG])

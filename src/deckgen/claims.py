@@ -44,6 +44,7 @@ from deckgen.latex import (
     tokenize,
 )
 from deckgen.mathsafety import MAX_LATEX
+from deckgen.statements import Shape
 
 CLAIM_KINDS = (
     "pmf",
@@ -144,20 +145,29 @@ def _too_long(text: str) -> str:
     return f"verify line is {len(text)} characters long; split it (at most {MAX_LATEX})"
 
 
+def _block_lines(
+    block: list[tuple[str, SourceLoc]],
+) -> tuple[list[tuple[str, SourceLoc]], list[Problem]]:
+    """The block's lines to read, without blanks and comments; problems if it is too big."""
+    lines = [(text.strip(), where) for text, where in block if text.strip()]
+    long = [Problem(where, _too_long(text)) for text, where in lines if len(text) > MAX_LATEX]
+    if long:  # reading is quadratic in a line's length: refuse before reading
+        return [], long
+    if len(lines) > MAX_LINES:  # each claim is a job carrying the whole block
+        return [], [
+            Problem(lines[0][1], f"verify block has {len(lines)} lines (at most {MAX_LINES})")
+        ]
+    return [(text, where) for text, where in lines if not text.startswith("%")], []
+
+
 def read_spec(
     latex: str, loc: SourceLoc, block: list[tuple[str, SourceLoc]]
 ) -> tuple[Spec | None, list[Problem]]:
     """Read a formula and the lines of its verify block; return the spec or the problems."""
     reader = _Reader(loc)
-    lines = [(text.strip(), where) for text, where in block if text.strip()]
-    long = [Problem(where, _too_long(text)) for text, where in lines if len(text) > MAX_LATEX]
-    if long:  # reading is quadratic in a line's length: refuse before reading
-        return None, long
-    if len(lines) > MAX_LINES:  # each claim is a job carrying the whole block
-        return None, [
-            Problem(lines[0][1], f"verify block has {len(lines)} lines (at most {MAX_LINES})")
-        ]
-    lines = [(text, where) for text, where in lines if not text.startswith("%")]
+    lines, problems = _block_lines(block)
+    if problems:
+        return None, problems
     unverified = [text for text, _ in lines if text.startswith("unverified")]
     if unverified:
         return _unverified(latex, loc, lines)
@@ -175,14 +185,140 @@ def read_spec(
     unused = [spelled for pattern, spelled in reader.defined if pattern not in reader.names.used]
     if unused and not reader.problems:
         reader.problems.append(Problem(loc, _unused(unused[0])))
-    for pattern, spelled in reader.lets:
-        if pattern not in reader.names.used and not reader.problems:
-            message = f"`let {spelled}` is never used: is the formula spelling it differently?"
-            reader.problems.append(Problem(loc, message))
+    _check_lets_used(reader, loc)
     if reader.problems:
         return None, reader.problems
     families = frozenset(reader.names.families)
     return Spec(loc, latex, reader.domains, families, tuple(reader.claims)), []
+
+
+def _check_lets_used(reader: _Reader, loc: SourceLoc) -> None:
+    for pattern, spelled in reader.lets:
+        if pattern not in reader.names.used and not reader.problems:
+            message = f"`let {spelled}` is never used: is the formula spelling it differently?"
+            reader.problems.append(Problem(loc, message))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An inline statement of a paragraph: its text, where it is, and its shape."""
+
+    latex: str
+    loc: SourceLoc
+    shape: Shape
+
+
+@dataclass
+class Paragraph:
+    """What a paragraph's verify block made of its inline statements."""
+
+    spec: Spec | None  # every claim read, each at its own statement's line
+    problems: list[Problem]
+    status: list[str]  # per statement: checked, notation (given too) or unverified
+    reasons: dict[int, str] = field(default_factory=dict)  # why a statement is unverified
+
+
+def read_paragraph(statements: list[Statement], block: list[tuple[str, SourceLoc]]) -> Paragraph:
+    """Read a paragraph's inline statements with the verify block under it.
+
+    The block declares names (`where`, `let`) and marks hypotheses (`given: <statement>`). Each
+    claim of the paragraph, and each definition of a name the block gives a meaning, is then read
+    as a display formula's statements are. Conditions (`n > 1`) assume and are not checked:
+    domains come from the `where` line."""
+    loc = block[0][1] if block else statements[0].loc
+    status = ["unverified" if s.shape.kind == "claim" else "notation" for s in statements]
+    lines, problems = _block_lines(block)
+    if problems:
+        return Paragraph(None, problems, status)
+    if any(text.startswith("unverified") for text, _ in lines):
+        spec, problems = _unverified("", loc, lines)
+        reason = spec.unverified if spec is not None else None
+        reasons = {i: reason for i, s in enumerate(status) if s == "unverified" and reason}
+        return Paragraph(None, problems, status, reasons)
+    reader = _Reader(loc)
+    given = _paragraph_lines(reader, lines)
+    _mark_given(reader, statements, given, status)
+    paragraph = Paragraph(None, reader.problems, status)
+    for index, statement in enumerate(statements):
+        if status[index] != "given" and statement.shape.kind != "condition":
+            _read_statement(reader, index, statement, paragraph)
+    paragraph.status = ["notation" if s == "given" else s for s in status]
+    _check_lets_used(reader, loc)
+    if not reader.problems:
+        latex = " \\qquad ".join(s.latex for s in statements)
+        families = frozenset(reader.names.families)
+        paragraph.spec = Spec(loc, latex, reader.domains, families, tuple(reader.claims))
+    return paragraph
+
+
+def _paragraph_lines(
+    reader: _Reader, lines: list[tuple[str, SourceLoc]]
+) -> list[tuple[str, SourceLoc]]:
+    """Read the declarations; return the `given:` lines; a claim line here is a problem."""
+    given: list[tuple[str, SourceLoc]] = []
+    for text, where in lines:
+        if text.startswith("given:"):
+            given.append((text.partition(":")[2].strip(), where))
+        elif text.startswith(("where ", "let ")):
+            _guard(reader, where, partial(_declaration, reader, text, where))
+        else:
+            kind = text.partition(":")[0].split(" ")[0]
+            message = (
+                f"a verify block under a paragraph takes where, let and given lines, not "
+                f"'{kind}': claims of its own belong under a $$ formula"
+            )
+            reader.problems.append(Problem(where, message))
+    return given
+
+
+def _mark_given(
+    reader: _Reader,
+    statements: list[Statement],
+    given: list[tuple[str, SourceLoc]],
+    status: list[str],
+) -> None:
+    """`given: n \\ge 30` marks that statement of the paragraph a hypothesis, not a claim."""
+    keys = [key(tokenize(s.latex)) if s.shape.sides else None for s in statements]
+    for text, where in given:
+        try:
+            wanted = key(tokenize(text))
+        except LatexError as err:
+            reader.problems.append(Problem(where, str(err)))
+            continue
+        found = [index for index, k in enumerate(keys) if k == wanted]
+        if not found:
+            message = f"given: '{text}' is not a statement of the paragraph above"
+            reader.problems.append(Problem(where, message))
+        for index in found:
+            status[index] = "given"
+
+
+def _read_statement(reader: _Reader, index: int, statement: Statement, out: Paragraph) -> None:
+    """Read one statement's claims; leave it unverified, with why, if they cannot be read."""
+    if not statement.shape.checkable:
+        if statement.shape.kind == "claim":
+            out.reasons[index] = "deckgen does not check \\sim or \\to statements yet"
+        return
+    reader.loc = statement.loc
+    latex = statement.latex
+    before = len(reader.claims)
+    try:
+        tokens = tokenize(latex)
+        parts = _split_relations(tokens)
+        if parts[1][0] == "=" and _is_notation(reader, parts[0][1], latex):
+            if statement.shape.kind == "claim":  # a definition of a new name is just notation
+                spelled = _spelled(parts[0][1], latex)
+                out.reasons[index] = f"'{spelled}' means nothing yet: add `let {spelled} = ...`"
+            return
+        _statement(reader, tokens, latex)
+    except Undeclared as err:  # a typo, or a name the block forgot: the author must see it
+        reader.problems.append(Problem(statement.loc, str(err)))
+    except LatexError as err:  # beyond what deckgen reads: unverified, saying why
+        out.reasons[index] = str(err)
+        out.status[index] = "unverified"
+        del reader.claims[before:]
+    if len(reader.claims) > before:
+        out.status[index] = "checked"
 
 
 def _unused(spelled: str) -> str:
@@ -393,12 +529,34 @@ def _narrow(reader: _Reader, name: str, rel: str, bound: Expr | None) -> None:
 
 
 def _let(reader: _Reader, text: str) -> None:
-    """`let P(A) = a`: notation that expands to an expression wherever it appears."""
+    """`let P(A) = a`: notation that expands to an expression wherever it appears.
+
+    `let f(x) = ...` with x a declared variable defines a function: `f(2)`, `f'(x)`."""
     parts = _split_relations(tokenize(text))
     if len(parts) != 2 or parts[1][0] != "=":
         raise LatexError("write `let <notation> = <expression>`")
-    reader.names.notation[key(parts[0][1])] = _parse(reader, parts[1][1], text)
-    reader.lets.append((key(parts[0][1]), text.partition("=")[0].strip()))
+    left = significant(parts[0][1])
+    function = _function_head(reader, left)
+    if function is not None:
+        head, var = function
+        reader.names.functions[key(head)] = (var, _parse(reader, parts[1][1], text))
+        reader.lets.append((key(head), text.partition("=")[0].strip()))
+        return
+    reader.names.notation[key(left)] = _parse(reader, parts[1][1], text)
+    reader.lets.append((key(left), text.partition("=")[0].strip()))
+
+
+def _function_head(reader: _Reader, left: list[Tok]) -> tuple[list[Tok], str] | None:
+    """`f(x)` or `\\sigma(z)` with a declared variable in the brackets: (head, variable)."""
+    if len(left) < 4 or left[-1].text != ")" or left[-3].text != "(":
+        return None
+    name = left[-2].text
+    if name not in reader.names.symbols:
+        return None
+    head = left[:-3]
+    if any(t.kind == "char" for t in head):
+        return None
+    return head, name
 
 
 def _parse(reader: _Reader, tokens: list[Tok], source: str) -> Expr:

@@ -231,19 +231,22 @@ def verify(cards_dir: Path, out_dir: Path, strict: bool) -> None:
     for loc, reason in report.unclaimed():
         if reason is not None:  # formulas with no block at all are among the failures below
             click.echo(f"{loc}: unverified: {quote(reason, 200)}")
-    for problem in [] if strict else report.undecided():  # with --strict, among the failures
+    # with --strict, these are among the failures
+    for problem in [] if strict else report.unverified_inline() + report.undecided():
         click.echo(str(problem))
     cached = len(report.results) - report.checked
     click.echo(f"{report.checked} claims checked, {cached} from the cache ({report.seconds:.1f} s)")
     raise_if_any(report.strict_failures() if strict else report.failures)
 
 
-def _print_table(rows: list[tuple[str, int, int, int, int, int, int]]) -> None:
-    header = ("file", "formulas", "claims", "proved", "numeric", "failed", "undecided")
-    total = ("total", *(sum(int(row[i]) for row in rows) for i in range(1, 7)))
-    width = max(len(str(row[0])) for row in [header, *rows, total])
-    for row in [header, *rows, total]:
-        cells = "".join(f"{cell:>9}" for cell in row[1:])
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    from deckgen.verify import TABLE
+
+    total = ("total", *(str(sum(int(row[i]) for row in rows)) for i in range(1, len(TABLE))))
+    width = max(len(str(row[0])) for row in [TABLE, *rows, total])
+    for row in [TABLE, *rows, total]:
+        widths = [len(name) + 2 for name in TABLE[1:]]
+        cells = "".join(f"{cell:>{w}}" for cell, w in zip(row[1:], widths, strict=True))
         click.echo(f"{printable(str(row[0])):<{width}}{cells}")
 
 

@@ -8,6 +8,7 @@ dataclasses, never strings for `sympify`, so no card text is ever evaluated.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -203,7 +204,24 @@ class Const:
     name: str
 
 
-Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const
+@dataclass(frozen=True)
+class Deriv:
+    """The derivative of `body` with respect to `var`: `\\frac{dJ}{dp}`, `\\frac{d}{dx} f`."""
+
+    body: Expr
+    var: str
+
+
+@dataclass(frozen=True)
+class At:
+    """`body` with `var` set to `value`: a function defined by `let f(x) = ...`, applied."""
+
+    body: Expr
+    var: str
+    value: Expr
+
+
+Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const | Deriv | At
 CONSTANTS = ("e", "\\pi")
 
 
@@ -217,6 +235,7 @@ class Names:
     symbols: set[str] = field(default_factory=set)
     families: set[str] = field(default_factory=set)
     notation: dict[tuple[str, ...], Expr] = field(default_factory=dict)
+    functions: dict[tuple[str, ...], tuple[str, Expr]] = field(default_factory=dict)  # f: (x, body)
     used: set[tuple[str, ...]] = field(default_factory=set)
 
     def multi_letter(self) -> list[str]:
@@ -366,6 +385,9 @@ class Parser:
         notation = None if bare else self._notation()
         if notation is not None:
             return notation
+        applied = None if bare else self._applied()
+        if applied is not None:
+            return applied
         token = self.peek()
         if token is None:
             raise LatexError(f"'{self.source.strip()}' ends too early")
@@ -423,10 +445,53 @@ class Parser:
         self.pos += len(best[0])
         return best[1]
 
+    def _applied(self) -> Expr | None:
+        """A function of `let f(x) = ...` applied, `f(2)`, or differentiated, `f'(x)`, `f''(0)`."""
+        keys = key(self.tokens[self.pos :])
+        for head, (var, body) in self.names.functions.items():
+            after = keys[len(head) :]
+            primes = len(after) - len(tuple(itertools.dropwhile(lambda t: t == "'", after)))
+            if keys[: len(head)] == head and after[primes : primes + 1] == ("(",):
+                self.names.used.add(head)
+                self.pos += len(head) + primes
+                self.expect_char("(")
+                value = self.expression()
+                self.expect_char(")")
+                for _ in range(primes):
+                    body = Deriv(body, var)
+                return At(body, var, value)
+        return None
+
+    def _derivative(self) -> Expr | None:
+        """`\\frac{dJ}{dp}` or `\\frac{d}{dx} f` (also with \\partial), for a declared variable."""
+        ahead = [t.text for t in self.tokens[self.pos + 1 : self.pos + 3]]
+        if len(ahead) < 2 or ahead[0] != "{" or ahead[1] not in ("d", "\\partial"):
+            return None
+        if ahead[1] == "d" and "d" in self.names.symbols:
+            return None
+        depth, end = 0, self.pos + 1
+        for end in range(self.pos + 1, len(self.tokens)):
+            depth += depth_change(self.tokens[end])
+            if depth == 0:
+                break
+        below = [t.text for t in self.tokens[end + 1 : end + 5]]
+        if len(below) < 4 or below[0] != "{" or below[1] != ahead[1] or below[3] != "}":
+            return None
+        var = below[2]
+        if var not in self.names.symbols:
+            raise Undeclared(self._undeclared(var))
+        self.pos += 3  # \frac { d
+        body: Expr | None = None if self.at_char("}") else self.expression()
+        self.expect_char("}")
+        self.pos += 4  # { d x }
+        return Deriv(self.factor() if body is None else body, var)
+
     def _command(self) -> Expr:
         token = self.peek()
         assert token is not None
         name = token.value
+        if name in FRACS and (derivative := self._derivative()) is not None:
+            return derivative
         if name in FRACS | {"binom"}:
             self.next()
             first, second = self.group_arg(), self.group_arg()

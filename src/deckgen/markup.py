@@ -151,13 +151,17 @@ def render(
     tokens = markdown_parser().parse(markdown)
     result = Rendered("")
     previous: Token | None = None
+    inline: list[tuple[Token, SourceLoc]] = []
     for token, line in _located(tokens, loc):
         _inspect(token, line, cards_dir, cloze, result)
         if token.type == "math_inline":
-            result.inline.append(InlineFormula(token.content.strip(), line))
+            inline.append((token, line))
         _count_deletion(token, previous, line, result)
         previous = token
-    _read_blocks(tokens, loc, result)
+    blocks = _read_blocks(tokens, loc, result)
+    result.inline = [
+        InlineFormula(token.content.strip(), line, blocks.get(id(token))) for token, line in inline
+    ]
     renderer = _renderer(target)
     env: dict[str, Any] = {"cloze": cloze, "plot_svgs": plot_svgs or {}}
     result.html = renderer.render(tokens, markdown_parser().options, env)
@@ -170,10 +174,11 @@ def _renderer(target: Target) -> RendererHTML:
     return _AnkiRenderer() if target == "anki" else _PrintRenderer()
 
 
-def _read_blocks(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
+def _read_blocks(tokens: list[Token], loc: SourceLoc, out: Rendered) -> dict[int, VerifyBlock]:
     """Pair display formulas with their verify blocks; read every plot block, with the verified
-    formula right above it if there is one."""
-    paired, problems = _paired_formulas(tokens, loc)
+    formula right above it if there is one. Return the block covering each inline math token
+    (by id) that a paragraph's verify block covers."""
+    paired, problems, covered = _paired_formulas(tokens, loc)
     out.formulas = [formula for formula, _ in paired]
     out.problems += problems
     verified = {
@@ -189,6 +194,10 @@ def _read_blocks(tokens: list[Token], loc: SourceLoc, out: Rendered) -> None:
             if plot is not None:
                 token.meta["plot"] = plot
                 out.plots.append(plot)
+    return covered
+
+
+VerifyBlock = tuple[tuple[str, SourceLoc], ...]  # the lines of a `verify` block, each located
 
 
 @dataclass(frozen=True)
@@ -197,15 +206,16 @@ class DisplayFormula:
 
     latex: str
     loc: SourceLoc
-    block: tuple[tuple[str, SourceLoc], ...] | None
+    block: VerifyBlock | None
 
 
 @dataclass(frozen=True)
 class InlineFormula:
-    """A `$` formula in running text: checked when it states something about numbers alone."""
+    """A `$` formula in running text, with the verify block under its paragraph, if any."""
 
     latex: str
     loc: SourceLoc
+    block: VerifyBlock | None = None
 
 
 def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula], list[Problem]]:
@@ -216,8 +226,9 @@ def display_formulas(markdown: str, loc: SourceLoc) -> tuple[list[DisplayFormula
 
 def _paired_formulas(
     tokens: list[Token], loc: SourceLoc
-) -> tuple[list[tuple[DisplayFormula, int | None]], list[Problem]]:
-    """Every display formula with the token index of its verify block, and stray blocks."""
+) -> tuple[list[tuple[DisplayFormula, int | None]], list[Problem], dict[int, VerifyBlock]]:
+    """Every display formula with the token index of its verify block, stray blocks, and the
+    block covering each inline math token under a paragraph's block."""
     found: list[tuple[DisplayFormula, int | None]] = []
     problems: list[Problem] = []
     claimed: set[int] = set()
@@ -235,11 +246,37 @@ def _paired_formulas(
                 )
                 formula = DisplayFormula(child.content.strip(), loc.at(token.map[0]), block)
                 found.append((formula, index + 2 if block is not None else None))
+    covered: dict[int, VerifyBlock] = {}
     for index, token in enumerate(tokens):
         if _is_verify(token) and token.map and index not in claimed:
-            message = "a verify block must come right after the $$ formula it checks"
-            problems.append(Problem(loc.at(token.map[0]), message))
-    return found, problems
+            inline = _inline_math_above(tokens, index)
+            block = _verify_block(tokens, index, loc, claimed) if inline else None
+            if block is None:
+                problems.append(Problem(loc.at(token.map[0]), STRAY_BLOCK))
+            covered.update((id(math), block) for math in inline if block is not None)
+    return found, problems, covered
+
+
+STRAY_BLOCK = (
+    "a verify block must come right after the $$ formula it checks, "
+    "or after the paragraph whose inline math it checks"
+)
+
+
+def _inline_math_above(tokens: list[Token], index: int) -> list[Token]:
+    """The inline math of the paragraph, list, quote or table right above token `index`."""
+    if index == 0 or tokens[index - 1].nesting != -1:
+        return []
+    level, start = tokens[index - 1].level, index - 1
+    while start > 0 and not (tokens[start].nesting == 1 and tokens[start].level == level):
+        start -= 1
+    return [
+        child
+        for token in tokens[start:index]
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "math_inline"
+    ]
 
 
 def _is_verify(token: Token) -> bool:
@@ -252,7 +289,7 @@ def _is_plot(token: Token) -> bool:
 
 def _verify_block(
     tokens: list[Token], index: int, loc: SourceLoc, claimed: set[int]
-) -> tuple[tuple[str, SourceLoc], ...] | None:
+) -> VerifyBlock | None:
     token = tokens[index] if index < len(tokens) else None
     if token is None or not _is_verify(token) or not token.map:
         return None

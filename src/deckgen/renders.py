@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from functools import cache as once
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,7 +21,8 @@ from typing import Any
 from urllib.parse import quote
 
 from deckgen import cache, images
-from deckgen.markup import DisplayFormula, InlineFormula
+from deckgen.errors import SourceLoc
+from deckgen.markup import DisplayFormula, InlineFormula, VerifyBlock
 from deckgen.model import Rendering
 from deckgen.parse import Card
 from deckgen.plotspec import Plot
@@ -102,16 +104,13 @@ class Renders:
                 for plot in rendering.plots
             ],
             "formulas": [
-                [
-                    formula.latex,
-                    formula.loc.line - base,
-                    None
-                    if formula.block is None
-                    else [[text, loc.line - base] for text, loc in formula.block],
-                ]
+                [formula.latex, formula.loc.line - base, _block(formula.block, base)]
                 for formula in rendering.formulas
             ],
-            "inline": [[formula.latex, formula.loc.line - base] for formula in rendering.inline],
+            "inline": [
+                [formula.latex, formula.loc.line - base, _block(formula.block, base)]
+                for formula in rendering.inline
+            ],
         }
 
     def _restore(self, entry: dict[str, Any], card: Card) -> Rendering | None:
@@ -135,23 +134,25 @@ class Renders:
             for kind, line, options, formula, caption in _lists(entry["plots"], 5)
         ]
         formulas = [
-            DisplayFormula(
-                _string(latex),
-                at(_int(line)),
-                None
-                if block is None
-                else tuple((_string(text), at(_int(n))) for text, n in _lists(block, 2)),
-            )
+            DisplayFormula(_string(latex), at(_int(line)), _restored_block(block, at))
             for latex, line, block in _lists(entry["formulas"], 3)
         ]
         inline = tuple(
-            InlineFormula(_string(latex), at(_int(line)))
-            for latex, line in _lists(entry["inline"], 2)
+            InlineFormula(_string(latex), at(_int(line)), _restored_block(block, at))
+            for latex, line, block in _lists(entry["inline"], 3)
         )
         clozes = tuple(_int(n) for n in _list(entry["clozes"]))
         return Rendering(
             title, front, back, tuple(shown), tuple(plots), clozes, tuple(formulas), inline
         )
+
+
+def _block(block: VerifyBlock | None, base: int) -> list[list[Any]] | None:
+    return None if block is None else [[text, loc.line - base] for text, loc in block]
+
+
+def _restored_block(block: Any, at: Callable[[int], SourceLoc]) -> VerifyBlock | None:
+    return None if block is None else tuple((_string(t), at(_int(n))) for t, n in _lists(block, 2))
 
 
 def _load(folder: Path) -> dict[str, dict[str, Any]]:

@@ -20,9 +20,11 @@ from sympy import stats
 from deckgen.claims import Claim, Domain, Spec
 from deckgen.latex import (
     Add,
+    At,
     Big,
     Call,
     Const,
+    Deriv,
     Div,
     Expr,
     Idx,
@@ -182,6 +184,8 @@ _CONVERTERS: dict[type, Callable[[Env, Any], sympy.Expr]] = {
     Big: _big,
     Infinity: lambda env, e: sympy.oo,
     Const: lambda env, e: sympy.E if e.name == "e" else sympy.pi,
+    Deriv: lambda env, e: sympy.diff(env.convert(e.body), env.symbol(e.var)),
+    At: lambda env, e: env.convert(e.body).subs(env.symbol(e.var), env.convert(e.value)),
 }
 
 
@@ -630,7 +634,18 @@ def _undefined(value: sympy.Expr) -> bool:
 def _at(expr: sympy.Expr, point: dict[Any, Any]) -> sympy.Expr:
     """Put the point's values in; xreplace is much faster than subs but ignores binding."""
     bound = {v for big in expr.atoms(*_BIG) for v in big.variables}
-    return expr.subs(point) if bound & set(point) else expr.xreplace(point)
+    value = expr.subs(point) if bound & set(point) else expr.xreplace(point)
+    return value.replace(_zero_power, lambda power: sympy.KroneckerDelta(power.exp, 0))
+
+
+def _zero_power(expr: Any) -> bool:
+    """`0**(n - 1)` over n = 1, 2, ...: SymPy sums it as 0, though its first term is 1."""
+    return (
+        isinstance(expr, sympy.Pow)
+        and expr.base == 0
+        and not expr.exp.is_number
+        and bool(expr.exp.is_nonnegative)
+    )
 
 
 def _is_exact(value: sympy.Expr) -> bool:

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from deckgen import cache as store
-from deckgen.claims import Claim, Spec, read_spec
-from deckgen.errors import Problem, SourceLoc
-from deckgen.latex import Big, Idx, Sym
+from deckgen.claims import Claim, Spec, Statement, read_paragraph, read_spec
+from deckgen.errors import Problem, SourceLoc, quote
+from deckgen.latex import At, Big, Deriv, Idx, Sym
 from deckgen.markup import DisplayFormula, InlineFormula
 from deckgen.model import Deck
+from deckgen.statements import shape
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,23 @@ class Result:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Inline:
+    """An inline statement: checked (its claims are among the results), notation, or
+    unverified (with why)."""
+
+    loc: SourceLoc
+    latex: str
+    status: str
+    reason: str = ""
+
+
 @dataclass
 class Report:
     """Verification of a whole deck: per-claim results and formulas that carry no claim."""
 
     formulas: list[tuple[SourceLoc, Spec | None, bool]] = field(default_factory=list)
+    inline: list[Inline] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     checked: int = 0  # claims checked now, not taken from the cache
@@ -90,14 +103,21 @@ class Report:
         return [Problem(r.loc, r.message) for r in self.results if r.status == "undecided"]
 
     def strict_failures(self) -> list[Problem]:
-        """Also every formula marked `unverified` and every undecided claim: strict means every
-        formula is checked."""
+        """Also every formula marked `unverified`, every unverified inline statement and every
+        undecided claim: strict means every formula is checked."""
         marked = [
             Problem(loc, f"formula is unverified: {reason}")
             for loc, reason in self.unclaimed()
             if reason is not None
         ]
-        return self.failures + marked + self.undecided()
+        return self.failures + marked + self.unverified_inline() + self.undecided()
+
+    def unverified_inline(self) -> list[Problem]:
+        return [
+            Problem(s.loc, f"inline statement '{quote(s.latex, 80)}' is unverified: {s.reason}")
+            for s in self.inline
+            if s.status == "unverified"
+        ]
 
     def unclaimed(self) -> list[tuple[SourceLoc, str | None]]:
         """Formulas with no claims: (where, the `unverified:` reason or None if none given)."""
@@ -107,27 +127,32 @@ class Report:
             if (spec is None and not has_block) or (spec is not None and spec.unverified)
         ]
 
-    def table(self) -> list[tuple[str, int, int, int, int, int, int]]:
-        """Rows per file: formulas, claims, proved, numeric, failed, undecided."""
+    def table(self) -> list[tuple[str, ...]]:
+        """Rows per file, one column per heading of TABLE."""
         rows: dict[Path, Counter[str]] = {}
-        for loc, _, _ in self.formulas:
-            rows.setdefault(loc.path, Counter())["formulas"] += 1
+        for loc, spec, has_block in self.formulas:
+            counts = rows.setdefault(loc.path, Counter())
+            counts["formulas"] += 1
+            counts["unverified"] += (spec is None and not has_block) or bool(
+                spec and spec.unverified
+            )
+        for statement in self.inline:
+            counts = rows.setdefault(statement.loc.path, Counter())
+            counts["notation" if statement.status == "notation" else "inline"] += 1
+            counts["unverified"] += statement.status == "unverified"
         for result in self.results:
             counts = rows.setdefault(result.loc.path, Counter())
             counts["claims"] += 1
             counts[result.status] += 1
-        return [
-            (
-                str(path),
-                c["formulas"],
-                c["claims"],
-                c["proved"],
-                c["numeric"],
-                c["failed"],
-                c["undecided"],
-            )
-            for path, c in rows.items()
-        ]
+        return [(str(path), *(str(c[name]) for name in TABLE[1:])) for path, c in rows.items()]
+
+
+# the columns of `deckgen verify`: display formulas, inline statements (checked or not),
+# inline notation (conditions, definitions, given), claims by outcome, statements with no claims
+TABLE = (
+    "file", "formulas", "inline", "notation", "claims", "proved", "numeric", "failed",
+    "undecided", "unverified",
+)  # fmt: skip
 
 
 def check(
@@ -142,11 +167,8 @@ def check(
         report.formulas.append((formula.loc, spec, formula.block is not None))
         report.problems += problems
         jobs += _jobs(spec, formula.latex, formula.block) if spec else []
-    for inline in (inline for note in deck.notes for inline in note.inline):
-        spec = closed_statement(inline)
-        if spec is not None:
-            report.formulas.append((inline.loc, spec, True))
-            jobs += _jobs(spec, inline.latex, ())
+    for paragraph in _paragraphs(deck):
+        jobs += _check_inline(paragraph, report)
     cache = _load_cache(cache_dir)
     todo = [job for job in jobs if _cached(job, cache) is None]
     fresh = check_once(todo, workers or _cpus())
@@ -167,6 +189,58 @@ def _spec(formula: DisplayFormula) -> tuple[Spec | None, list[Problem]]:
 
 
 _RELATION = re.compile(r"[=<>]|\\(?:n?eq|le|leq|ge|geq|ne|approx)(?![A-Za-z])")
+
+
+def _paragraphs(deck: Deck) -> list[list[InlineFormula]]:
+    """Inline formulas in runs that share a verify block (or have none)."""
+    runs: list[list[InlineFormula]] = []
+    for formula in (formula for note in deck.notes for formula in note.inline):
+        if runs and runs[-1][0].block == formula.block and runs[-1][0].loc.path == formula.loc.path:
+            runs[-1].append(formula)
+        else:
+            runs.append([formula])
+    return runs
+
+
+def _check_inline(formulas: list[InlineFormula], report: Report) -> list[Job]:
+    """Note each inline statement's status; return the jobs for its claims."""
+    jobs: list[Job] = []
+    statements: list[Statement] = []
+    for formula in formulas:
+        found = shape(formula.latex)
+        if found is None:
+            continue
+        closed = closed_statement(formula)
+        if closed is not None:
+            report.inline.append(Inline(formula.loc, formula.latex, "checked"))
+            jobs += _jobs(closed, formula.latex, ())
+        else:
+            statements.append(Statement(formula.latex, formula.loc, found))
+    block = formulas[0].block
+    if block is None:
+        report.inline += [_unblocked(statement) for statement in statements]
+        return jobs
+    if not statements:
+        where = block[0][1] if block else formulas[0].loc
+        report.problems.append(Problem(where, NOTHING_INLINE))
+        return jobs
+    paragraph = read_paragraph(statements, list(block))
+    report.problems += paragraph.problems
+    for index, (statement, status) in enumerate(zip(statements, paragraph.status, strict=True)):
+        reason = paragraph.reasons.get(index, "it makes no claim the block can check")
+        report.inline.append(Inline(statement.loc, statement.latex, status, reason))
+    if paragraph.spec is not None and paragraph.spec.claims:
+        jobs += _jobs(paragraph.spec, paragraph.spec.latex, block)
+    return jobs
+
+
+NOTHING_INLINE = "the paragraph above states nothing for this verify block to check"
+NO_PARAGRAPH_BLOCK = "add a verify block under its paragraph, or `given:` it there if assumed"
+
+
+def _unblocked(statement: Statement) -> Inline:
+    status = "unverified" if statement.shape.kind == "claim" else "notation"
+    return Inline(statement.loc, statement.latex, status, NO_PARAGRAPH_BLOCK)
 
 
 def closed_statement(inline: InlineFormula) -> Spec | None:
@@ -207,7 +281,7 @@ def _shape(value: Any, names: dict[str, str]) -> Any:
         return ["Sym", _rename(value.name, names)]
     if isinstance(value, Idx):
         return ["Idx", _rename(value.family, names), _shape(value.index, names)]
-    if isinstance(value, Big):
+    if isinstance(value, (Big, Deriv, At)):
         return _fields(replace(value, var=_rename(value.var, names)), names, skip=())
     if isinstance(value, Claim):
         renamed = replace(value, var=_rename(value.var, names) if value.var else None)
