@@ -145,7 +145,9 @@ CASES = [
         "where the maximum is",
         card(GINI, "where p \\in [0, 1]\nargmax p: \\frac{1}{2}"),
         card(GINI, "where p \\in [0, 1]\nargmax p: \\frac{1}{3}"),
-        rf"argmax: {POINT} the formula gives {NUM}, more than at p={re.escape(THIRD)} \(4/9\)",
+        # whichever comes first: a point above the claimed maximum, or the slope there
+        rf"argmax: ({POINT} the formula gives {NUM}, more than at p={re.escape(THIRD)} \(4/9\)"
+        rf"|the slope at p={re.escape(THIRD)} gives 2/3, claimed 0)",
     ),
 ]
 

@@ -24,6 +24,7 @@ from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import (
     DOTS,
     RELATIONS,
+    Call,
     Expr,
     Infinity,
     LatexError,
@@ -59,19 +60,37 @@ CLAIM_KINDS = (
     "min",
     "argmax",
     "argmin",
+    "mgf",
 )
-NEEDS_VAR = frozenset({"pmf", "pdf", "derivative", "argmax", "argmin"})
-NEEDS_DISTRIBUTION = frozenset({"mean", "variance", "dist"})
-DISTRIBUTIONS = {
+NEEDS_VAR = frozenset({"pmf", "pdf", "derivative", "argmax", "argmin", "mgf"})
+NEEDS_DISTRIBUTION = frozenset({"mean", "variance", "dist", "mgf"})
+DISTRIBUTIONS = {  # sympy.stats names, with their parameters in sympy.stats' order and meaning
     "Bernoulli": 1,
     "Binomial": 2,
     "Poisson": 1,
     "Geometric": 1,
+    "NegativeBinomial": 2,
+    "Hypergeometric": 3,
     "Normal": 2,
     "Exponential": 1,
     "Uniform": 2,
+    "LogNormal": 2,
+    "Gamma": 2,
+    "Beta": 2,
+    "ChiSquared": 1,
+    "StudentT": 1,
+    "Laplace": 2,
+    "Weibull": 2,
+    "Pareto": 2,
 }
-_DIST = re.compile(r"(?:\\(?:text|operatorname|mathrm)\{(\w+)\}|(\w+))\s*\((.*)\)", re.DOTALL)
+_DIST = re.compile(
+    r"(?:\\(?:text|operatorname|mathrm|mathcal)\{(\w+)\}|(\w+))\s*\((.*)\)", re.DOTALL
+)
+# the short names references use; N(mu, sigma^2) takes the variance, sympy's Normal the deviation
+ALIASES = {
+    "N": "Normal", "Pois": "Poisson", "Bin": "Binomial", "Ber": "Bernoulli", "Bern": "Bernoulli",
+    "Exp": "Exponential", "U": "Uniform", "Unif": "Uniform", "Geom": "Geometric",
+}  # fmt: skip
 _LINE = re.compile(r"(?P<kind>[a-z]+)(?:\s+(?P<var>[^:]+?))?\s*:\s*(?P<text>.*)")
 
 
@@ -98,12 +117,15 @@ class Claim:
     relation: str = "="
     var: str | None = None
     distribution: tuple[str, tuple[Expr, ...]] | None = None
-    pmf_kind: str | None = None  # for mean/variance/dist: "pmf" or "pdf"
+    pmf_kind: str | None = None  # for mean/variance/dist/mgf: "pmf" or "pdf"
+    param: str | None = None  # the mgf's argument t
 
     @property
     def label(self) -> str:
         return (
-            {"=": "identity", "~": "approximation"}.get(self.relation, "bound")
+            {"=": "identity", "~": "approximation", "sim": "distribution"}.get(
+                self.relation, "bound"
+            )
             if (self.kind == "holds")
             else self.kind
         )
@@ -119,6 +141,7 @@ class Spec:
     families: frozenset[str]
     claims: tuple[Claim, ...]
     unverified: str | None = None
+    randoms: tuple[tuple[str, tuple[str, tuple[Expr, ...]]], ...] = ()  # X ~ Poisson(lambda)
 
 
 @dataclass
@@ -136,6 +159,7 @@ class _Reader:
     defined: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # by the formula
     subject_key: tuple[str, ...] | None = None  # the notation the first statement defines
     lets: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    randoms: dict[str, tuple[str, tuple[Expr, ...]]] = field(default_factory=dict)
 
 
 MAX_LINES = 50
@@ -189,7 +213,8 @@ def read_spec(
     if reader.problems:
         return None, reader.problems
     families = frozenset(reader.names.families)
-    return Spec(loc, latex, reader.domains, families, tuple(reader.claims)), []
+    randoms = tuple(reader.randoms.items())
+    return Spec(loc, latex, reader.domains, families, tuple(reader.claims), randoms=randoms), []
 
 
 def _check_lets_used(reader: _Reader, loc: SourceLoc) -> None:
@@ -247,7 +272,8 @@ def read_paragraph(statements: list[Statement], block: list[tuple[str, SourceLoc
     if not reader.problems:
         latex = " \\qquad ".join(s.latex for s in statements)
         families = frozenset(reader.names.families)
-        paragraph.spec = Spec(loc, latex, reader.domains, families, tuple(reader.claims))
+        claims, randoms = tuple(reader.claims), tuple(reader.randoms.items())
+        paragraph.spec = Spec(loc, latex, reader.domains, families, claims, randoms=randoms)
     return paragraph
 
 
@@ -297,7 +323,7 @@ def _read_statement(reader: _Reader, index: int, statement: Statement, out: Para
     """Read one statement's claims; leave it unverified, with why, if they cannot be read."""
     if not statement.shape.checkable:
         if statement.shape.kind == "claim":
-            out.reasons[index] = "deckgen does not check \\sim or \\to statements yet"
+            out.reasons[index] = "deckgen does not check \\to statements yet"
         return
     reader.loc = statement.loc
     latex = statement.latex
@@ -305,7 +331,7 @@ def _read_statement(reader: _Reader, index: int, statement: Statement, out: Para
     try:
         tokens = tokenize(latex)
         parts = _split_relations(tokens)
-        if parts[1][0] == "=" and _is_notation(reader, parts[0][1], latex):
+        if parts[1][0] in ("=", "sim") and _is_notation(reader, parts[0][1], latex):
             if statement.shape.kind == "claim":  # a definition of a new name is just notation
                 spelled = _spelled(parts[0][1], latex)
                 out.reasons[index] = f"'{spelled}' means nothing yet: add `let {spelled} = ...`"
@@ -373,6 +399,10 @@ def _declare(reader: _Reader, tokens: list[Tok], source: str) -> None:
     parts = _split_relations(tokens)
     if len(parts) == 1:
         reader.pending.append(_declared_name(reader, tokens, source))
+    elif parts[1][0] == "sim" and len(parts) == 2:  # a random variable: X \\sim Poisson(\\lambda)
+        name = _declared_name(reader, parts[0][1], source)
+        reader.randoms[name] = _distribution(reader, _spelled(parts[1][1], source))
+        reader.names.randoms.add(name)
     elif parts[1][0] == "in":
         domain = _set_domain(reader, parts[1][1], source)
         for name in [*reader.pending, _declared_name(reader, parts[0][1], source)]:
@@ -481,7 +511,8 @@ def _listed_range(reader: _Reader, tokens: list[Tok], source: str) -> Domain:
         raise LatexError(f"write an integer range like \\{{0, 1, \\dots, n\\}}: '{source.strip()}'")
     listed = [item for item, dots in zip(items, is_dots, strict=True) if not dots]
     values = [_bound(reader, item, source) for item in listed]
-    _check_steps(values, source)
+    leading = is_dots.index(True) if any(is_dots) else len(values)  # 0, 1, then \dots: steps of 1
+    _check_steps(values[:leading], source)
     upper = None if is_dots[-1] else values[-1]
     return Domain(True, values[0], upper)
 
@@ -664,8 +695,11 @@ def _statement(reader: _Reader, tokens: list[Tok], source: str) -> None:
     for relation, part in rest:
         if relation in ("in", "!="):
             raise LatexError(f"'{_spelled(part, source)}': deckgen checks =, <, \\le, \\approx")
-        value = _parse(reader, part, source)
         text = _spelled(tokens, source)
+        if relation == "sim":
+            reader.claims.append(_distributed(reader, exprs[-1], _spelled(part, source), text))
+            break
+        value = _parse(reader, part, source)
         reader.claims.append(Claim("holds", reader.loc, text, exprs[-1], value, relation))
         exprs.append(value)
 
@@ -697,7 +731,7 @@ def _claim_line(reader: _Reader, text: str, loc: SourceLoc) -> None:
         raise LatexError(f"'{kind}' takes no variable: write `{kind}: ...`")
     claim = Claim(kind, loc, body.strip(), var=var)
     if kind in NEEDS_DISTRIBUTION:
-        claim = _with_distribution(reader, claim, kind)
+        claim = replace(_with_distribution(reader, claim, kind), param=var)
     if kind == "dist":
         reader.claims.append(replace(claim, distribution=_distribution(reader, body)))
         return
@@ -745,13 +779,26 @@ def _distribution(reader: _Reader, text: str) -> tuple[str, tuple[Expr, ...]]:
     match = _DIST.fullmatch(text.strip())
     if match is None:
         raise LatexError(r"write the distribution like Poisson(\lambda)")
-    name, params = match.group(1) or match.group(2), match.group(3)
+    written, params = match.group(1) or match.group(2), match.group(3)
+    name = ALIASES.get(written, written)
     if name not in DISTRIBUTIONS:
-        raise LatexError(f"unknown distribution '{name}': known are {', '.join(DISTRIBUTIONS)}")
+        known = ", ".join([*DISTRIBUTIONS, *ALIASES])
+        raise LatexError(f"unknown distribution '{written}': known are {known}")
     args = split_top_level(tokenize(params), lambda t: t.kind == "char" and t.value == ",")
     if len(args) != DISTRIBUTIONS[name]:
-        raise LatexError(f"{name} takes {DISTRIBUTIONS[name]} parameter(s)")
-    return name, tuple(_parse(reader, arg, text) for arg in args)
+        raise LatexError(f"{written} takes {DISTRIBUTIONS[name]} parameter(s)")
+    values = tuple(_parse(reader, arg, text) for arg in args)
+    if written == "N":  # N(mu, sigma^2): sympy.stats wants the standard deviation
+        values = (values[0], Call("root", (values[1], Num(Fraction(2)))))
+    return name, values
+
+
+def _distributed(reader: _Reader, subject: Expr, dist: str, text: str) -> Claim:
+    """`X + Y \\sim \\text{Poisson}(\\lambda + \\mu)`: checked by characteristic functions."""
+    if not reader.randoms:
+        raise LatexError(f"'{text}': declare the random variables, like `where X \\sim N(0, 1)`")
+    claim = Claim("holds", reader.loc, text, subject, None, "sim")
+    return replace(claim, distribution=_distribution(reader, dist))
 
 
 def _holds(reader: _Reader, body: str, loc: SourceLoc) -> None:
@@ -759,8 +806,12 @@ def _holds(reader: _Reader, body: str, loc: SourceLoc) -> None:
     if len(parts) < 2:
         raise LatexError(f"'{body}' states nothing: a `holds` line needs =, \\le, <, \\approx")
     exprs = [_parse(reader, parts[0][1], body)]
+    if len(parts) == 2 and parts[1][0] == "sim":
+        reader.loc = loc
+        reader.claims.append(_distributed(reader, exprs[0], _spelled(parts[1][1], body), body))
+        return
     for relation, tokens in parts[1:]:
-        if relation in ("in", "!="):
+        if relation in ("in", "!=", "sim"):
             raise LatexError(f"'{body}': deckgen checks =, <, \\le, \\approx")
         exprs.append(_parse(reader, tokens, body))
         reader.claims.append(Claim("holds", loc, body, exprs[-2], exprs[-1], relation))

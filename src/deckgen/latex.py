@@ -8,6 +8,7 @@ dataclasses, never strings for `sympify`, so no card text is ever evaluated.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -29,6 +30,10 @@ ACCENTS = frozenset({"hat", "bar", "tilde", "overline", "widehat", "widetilde"})
 FRACS = frozenset({"frac", "dfrac", "tfrac"})
 FUNCTIONS = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", "tan": "tan"}
 NAMED_FUNCTIONS = {"max": "max", "min": "min"}
+# special functions, called with brackets: \Gamma(x), \Phi(z) (the standard normal CDF), unless
+# the Greek letter is declared as a symbol; \operatorname{erf}(x), \mathrm{B}(a, b) (Beta)
+SPECIAL_GREEK = {"Gamma": "gamma", "Phi": "Phi"}
+SPECIAL_NAMES = {"erf": "erf", "erfc": "erfc", "B": "beta"}
 RELATIONS = {
     "=": "=",
     "<": "<",
@@ -43,6 +48,7 @@ RELATIONS = {
     "neq": "!=",
     "approx": "~",
     "in": "in",
+    "sim": "sim",
 }
 DOTS = frozenset({"dots", "ldots", "cdots"})
 SKIPPED = frozenset({
@@ -236,6 +242,7 @@ class Names:
     families: set[str] = field(default_factory=set)
     notation: dict[tuple[str, ...], Expr] = field(default_factory=dict)
     functions: dict[tuple[str, ...], tuple[str, Expr]] = field(default_factory=dict)  # f: (x, body)
+    randoms: set[str] = field(default_factory=set)  # random variables: `where X \\sim ...`
     used: set[tuple[str, ...]] = field(default_factory=set)
 
     def multi_letter(self) -> list[str]:
@@ -250,7 +257,7 @@ def plain_word(name: str) -> bool:
 # \lvert x \rvert, \lfloor x \rfloor, \lceil x \rceil: the function and the closing command
 _DELIMITED = {"lvert": ("abs", "rvert"), "lfloor": ("floor", "rfloor"), "lceil": ("ceil", "rceil")}
 # commands that end a term: what closes a bracket, a binomial's \choose
-_ENDS_A_TERM = {"cdot", "times", "mid", "rvert", "rbrace", "rfloor", "rceil", "choose"}
+_ENDS_A_TERM = {"cdot", "times", "mid", "rvert", "rbrace", "rfloor", "rceil", "choose", "}"}
 
 
 class Parser:
@@ -393,6 +400,17 @@ class Parser:
             raise LatexError(f"'{self.source.strip()}' ends too early")
         if token.kind == "num":
             return self._number(self.next())
+        special = self._special(token)
+        if special is not None:
+            return self._function(special)
+        operator = self._operator(token)
+        if operator is not None:
+            return self._moment(operator)
+        if (token.kind == "bb" and token.value == "1") or (token.kind, token.value) == (
+            "cmd",
+            "mathbf",
+        ):
+            return self._indicator()
         if token.kind == "char" and token.value in "([{":
             return self._bracketed()
         if token.kind == "char" and token.value == "|":
@@ -407,6 +425,99 @@ class Parser:
         if token.kind == "cmd":
             return self._command()
         return self._symbol()
+
+    def _special(self, token: Tok) -> str | None:
+        """The special function called here: `\\Gamma(`, `\\operatorname{erf}(`, else None."""
+        if not self._called():
+            return None
+        if token.kind == "cmd" and token.value in SPECIAL_GREEK:
+            return None if token.text in self.names.symbols else SPECIAL_GREEK[token.value]
+        return SPECIAL_NAMES.get(token.value) if token.kind == "name" else None
+
+    def _operator(self, token: Tok) -> str | None:
+        """`\\mathbb{E}[`, `\\operatorname{Var}(`, `Cov(`, `P(`, applied to random variables."""
+        following = self.peek(1)
+        if not self.names.randoms or following is None or following.text not in ("(", "["):
+            return None
+        if token.kind == "bb" and token.value == "E":
+            return "E"
+        if token.kind == "name" and token.value in ("E", "Var", "Cov"):
+            return token.value
+        if token.kind == "letter" and token.value == "P" and "P" not in self.names.symbols:
+            return "P"
+        return None
+
+    def _moment(self, operator: str) -> Expr:
+        """E[X^2], Var(2X + 1), Cov(X, Y), P(X \\le 2): of declared random variables."""
+        self.next()
+        closing = {"(": ")", "[": "]"}[self.next().value]
+        args = [self._condition_chain() if operator == "P" else self.expression()]
+        while operator == "Cov" and self.at_char(","):
+            self.next()
+            args.append(self.expression())
+        self.expect_char(closing)
+        if len(args) != (2 if operator == "Cov" else 1):
+            raise LatexError("Cov takes two arguments, like \\operatorname{Cov}(X, Y)")
+        if not any(name in self.names.randoms for arg in args for name in names_in(arg)):
+            raise Undeclared(f"'{operator}' needs a random variable: declare one like X \\sim ...")
+        return Call(operator, tuple(args))
+
+    def _called(self) -> bool:
+        following = self.peek(1)
+        return following is not None and following.kind == "char" and following.value == "("
+
+    def _indicator(self) -> Expr:
+        """`\\mathbb{1}_{x > 0}`, `\\mathbf{1}\\{a \\le x < b\\}`: 1 where it holds, else 0."""
+        if self.next().kind == "cmd":  # \mathbf{1}
+            self.expect_char("{")
+            if self.next().text != "1":
+                raise LatexError("an indicator is written \\mathbf{1} or \\mathbb{1}")
+            self.expect_char("}")
+        if self.at_char("_"):
+            self.next()
+            self.expect_char("{")
+            condition = self._condition_chain()
+            self.expect_char("}")
+        elif self.at("cmd", "{"):
+            self.next()
+            condition = self._condition_chain()
+            if not self.at("cmd", "}"):
+                raise LatexError("the condition of an indicator ends with \\}")
+            self.next()
+        else:
+            raise LatexError(
+                "write an indicator like \\mathbb{1}_{x > 0} or \\mathbf{1}\\{x > 0\\}"
+            )
+        return condition
+
+    def _condition_chain(self) -> Expr:
+        """`a < x \\le b` inside an indicator, as a product of one indicator per relation."""
+        sides = [self.expression()]
+        relations: list[str] = []
+        while (relation := self._relation_here()) is not None:
+            relations.append(relation)
+            sides.append(self.expression())
+        if not relations:
+            raise LatexError("an indicator needs a condition, like \\mathbb{1}_{x > 0}")
+        factors = tuple(
+            Call(f"1{rel}", (left, right))
+            for rel, left, right in zip(relations, sides, sides[1:], strict=False)
+        )
+        return factors[0] if len(factors) == 1 else Mul(factors)
+
+    def _relation_here(self) -> str | None:
+        token = self.peek()
+        if token is None or token.kind not in ("char", "cmd"):
+            return None
+        relation = RELATIONS.get(token.value)
+        if (
+            relation is None
+            or relation in ("in", "~", "sim")
+            or (token.kind == "char") != (token.value in "=<>")
+        ):
+            return None
+        self.next()
+        return relation
 
     def _bracketed(self) -> Expr:
         opening = self.next().value
@@ -705,6 +816,19 @@ class Parser:
 
     def _undeclared(self, name: str) -> str:
         return f"'{name}' is not declared: add it to a `where` line with its domain"
+
+
+def names_in(expr: Expr) -> set[str]:
+    """The symbol names an expression uses."""
+    if isinstance(expr, Sym):
+        return {expr.name}
+    found: set[str] = set()
+    for value in vars(expr).values():
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if dataclasses.is_dataclass(item):
+                found |= names_in(item)  # type: ignore[arg-type]
+    return found
 
 
 def parse_tokens(tokens: Sequence[Tok], names: Names, source: str) -> Expr:

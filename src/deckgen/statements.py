@@ -31,7 +31,7 @@ from deckgen.latex import (
 )
 
 # relations a sentence may state that the claim language does not check (yet)
-UNCHECKED_RELATIONS = {"sim": "sim", "to": "to", "rightarrow": "to"}
+UNCHECKED_RELATIONS = {"to": "to", "rightarrow": "to"}
 _NAME_CMDS = GREEK | ACCENTS | {"ast", "star", "top"}
 _TERM_CMDS = _NAME_CMDS | DOTS | {"infty", "lvert", "rvert", "lVert", "rVert", "vert", "|"}
 _ARGUMENT_CMDS = GREEK | ACCENTS | {"mid"}
@@ -47,7 +47,7 @@ class Shape:
 
     @property
     def checkable(self) -> bool:
-        """Whether the claim language reads every relation (no \\sim or \\to)."""
+        """Whether the claim language reads every relation (no \\to)."""
         return not set(self.relations) & set(UNCHECKED_RELATIONS.values())
 
 

@@ -276,7 +276,8 @@ def _shape(value: Any, names: dict[str, str]) -> Any:
     if isinstance(value, Spec):
         domains = [[_rename(name, names), _shape(d, names)] for name, d in value.domains.items()]
         families = sorted(_rename(name, names) for name in sorted(value.families))
-        return [domains, families, _shape(value.claims, names)]
+        randoms = [[_rename(name, names), _shape(dist, names)] for name, dist in value.randoms]
+        return [domains, families, randoms, _shape(value.claims, names)]
     if isinstance(value, Sym):
         return ["Sym", _rename(value.name, names)]
     if isinstance(value, Idx):
@@ -284,7 +285,11 @@ def _shape(value: Any, names: dict[str, str]) -> Any:
     if isinstance(value, (Big, Deriv, At)):
         return _fields(replace(value, var=_rename(value.var, names)), names, skip=())
     if isinstance(value, Claim):
-        renamed = replace(value, var=_rename(value.var, names) if value.var else None)
+        renamed = replace(
+            value,
+            var=_rename(value.var, names) if value.var else None,
+            param=_rename(value.param, names) if value.param else None,
+        )
         return _fields(renamed, names, skip=("loc", "text"))
     if is_dataclass(value):
         return _fields(value, names, skip=())

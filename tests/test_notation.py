@@ -1,0 +1,126 @@
+"""Notation of probability references, right and wrong: special functions, indicators, moment
+generating functions, the named distributions, and random variables with their expectations,
+variances, probabilities and distributions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import deckgen
+from test_inline import paragraph
+from test_verify import card, counts, write_cards
+
+POISSONS = (
+    "where \\lambda > 0, \\mu > 0\nwhere X \\sim \\text{Poisson}(\\lambda), Y \\sim Pois(\\mu)"
+)
+NORMAL = "where a > 0, b \\in \\mathbb{R}\nwhere Z \\sim N(0, 1)"
+
+# (right, wrong, what the failure says): inline statements, under a block where one is given
+INLINE = [
+    (r"$\Gamma(5) = 24$", r"$\Gamma(5) = 120$", "gives 24"),
+    (r"$\Gamma(\frac{1}{2}) = \sqrt{\pi}$", r"$\Gamma(\frac{1}{2}) = \pi$", "fails"),
+    (r"$\mathrm{B}(2, 3) = \frac{1}{12}$", r"$\mathrm{B}(2, 3) = \frac{1}{6}$", "gives 1/12"),
+    (r"$\Phi(1.96) \approx 0.975$", r"$\Phi(1.96) \approx 0.95$", "round to"),
+    (r"$\operatorname{erf}(0) = 0$", r"$\operatorname{erf}(0) = 1$", "fails"),
+    (r"$\mathbb{1}_{3 > 2} = 1$", r"$\mathbb{1}_{3 > 2} = 0$", "fails"),
+    (r"$\mathbf{1}\{2 \le 1\} = 0$", r"$\mathbf{1}\{2 \le 1\} = 1$", "fails"),
+    (
+        paragraph(r"Then $X + Y \sim \text{Poisson}(\lambda + \mu)$.", POISSONS),
+        paragraph(r"Then $X + Y \sim \text{Poisson}(\lambda\mu)$.", POISSONS),
+        r"distribution .* fails: at .* the characteristic function",
+    ),
+    (
+        paragraph(r"Moments: $\mathbb{E}[X^2] = \lambda + \lambda^2$.", POISSONS),
+        paragraph(r"Moments: $\mathbb{E}[X^2] = \lambda^2$.", POISSONS),
+        "identity .* fails",
+    ),
+    (
+        paragraph(r"Scale: $\operatorname{Var}(2X + 1) = 4\lambda$.", POISSONS),
+        paragraph(r"Scale: $\operatorname{Var}(2X + 1) = 2\lambda$.", POISSONS),
+        "identity .* fails",
+    ),
+    (
+        paragraph(r"None: $P(X = 0) = e^{-\lambda}$.", POISSONS),
+        paragraph(r"None: $P(X = 0) = e^{-\mu}$.", POISSONS),
+        "identity .* fails",
+    ),
+    (
+        paragraph(r"Linear: $aZ + b \sim N(b, a^2)$.", NORMAL),  # N takes the variance
+        paragraph(r"Linear: $aZ + b \sim N(b, a)$.", NORMAL),
+        "distribution .* fails",
+    ),
+    (
+        paragraph(
+            r"Rules: $\operatorname{Cov}(Z, 3Z) = 3$, $\mathbb{E}[e^{Z}] = e^{1/2}$.", NORMAL
+        ),
+        paragraph(r"Rules: $\operatorname{Cov}(Z, 3Z) = 9$.", NORMAL),
+        "identity .* fails",
+    ),
+]
+
+EXPONENTIAL = r"f(x) = \lambda e^{-\lambda x}, \qquad x > 0"
+GAMMA = r"f(x) = \frac{x^{k - 1} e^{-x/\theta}}{\Gamma(k)\,\theta^k}, \qquad x > 0"
+POISSON = r"P(X = k) = \frac{\lambda^k e^{-\lambda}}{k!}, \qquad k = 0, 1, 2, \dots"
+# display formulas: an mgf claim and the distributions sympy.stats names
+DISPLAY = [
+    (
+        card(
+            POISSON,
+            "where \\lambda > 0, t \\in \\mathbb{R}\npmf k: P(X = k)\n"
+            "mgf t: e^{\\lambda(e^t - 1)}\ndist: Poisson(\\lambda)",
+        ),
+        card(
+            POISSON,
+            "where \\lambda > 0, t \\in \\mathbb{R}\npmf k: P(X = k)\nmgf t: e^{\\lambda(e^t + 1)}",
+        ),
+        r"mgf: at .* the sum of e\^\(tk\) times it gives",
+    ),
+    (
+        card(
+            EXPONENTIAL,
+            "where \\lambda > 0, t < \\lambda\npdf x: f(x)\n"
+            "mgf t: \\frac{\\lambda}{\\lambda - t}\ndist: Exponential(\\lambda)",
+        ),
+        card(
+            EXPONENTIAL,
+            "where \\lambda > 0, t < \\lambda\npdf x: f(x)\nmgf t: \\frac{\\lambda}{\\lambda + t}",
+        ),
+        "mgf: at",
+    ),
+    (
+        card(
+            GAMMA,
+            "where k > 0, \\theta > 0\npdf x: f(x)\n"
+            "mean: k\\theta\nvariance: k\\theta^2\ndist: Gamma(k, \\theta)",
+        ),
+        card(GAMMA, "where k > 0, \\theta > 0\npdf x: f(x)\ndist: Gamma(\\theta, k)"),
+        "dist: at .* the formula gives",
+    ),
+]
+
+
+@pytest.mark.parametrize(("right", "wrong", "message"), INLINE + DISPLAY, ids=range(16))
+def test_reference_notation_is_checked_right_and_wrong(
+    project: Path, right: str, wrong: str, message: str
+) -> None:
+    write_cards(project, [f"Right: {right}\n" if right.startswith("$") else right])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    row = counts(result.output)
+    assert row["claims"] >= 1 and row["failed"] == row["unverified"] == 0
+    (line,) = write_cards(project, [f"Wrong: {wrong}\n" if wrong.startswith("$") else wrong])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    places = "|".join(str(n) for n in range(line, line + 8))
+    assert re.search(rf"^cards/checks.md:({places}): .*{message}", result.output, re.M), (
+        result.output
+    )
+
+
+def test_a_random_variable_outside_an_expectation_is_refused(project: Path) -> None:
+    (line,) = write_cards(project, [paragraph(r"Then $X + 1 = \lambda$.", POISSONS)])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert f"cards/checks.md:{line}:" in result.output
