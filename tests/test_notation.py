@@ -124,3 +124,35 @@ def test_a_random_variable_outside_an_expectation_is_refused(project: Path) -> N
     result = deckgen("verify")
     assert result.exit_code == 1
     assert f"cards/checks.md:{line}:" in result.output
+
+
+LAPLACE = r"f(x) = \frac{1}{2b} e^{-|x - \mu|/b}, \qquad x \in \mathbb{R}"
+STUDENT = (
+    r"f(x) = \frac{\Gamma(\frac{\nu + 1}{2})}{\sqrt{\nu\pi}\,\Gamma(\frac{\nu}{2})}"
+    r" \left(1 + \frac{x^2}{\nu}\right)^{-(\nu + 1)/2}, \qquad x \in \mathbb{R}"
+)
+TRUE = [  # true formulas that were reported false, or crashed the checker
+    # quadrature across the kink at mu
+    card(LAPLACE, "where \\mu \\in \\mathbb{R}, b > 0\npdf x: f(x)\nmean: \\mu\nvariance: 2b^2"),
+    # a heavy tail for small nu: the quadrature's own error estimate says it cannot judge
+    card(STUDENT, "where \\nu > 0\npdf x: f(x)\ndist: StudentT(\\nu)"),
+    # a real range open below, with a positive upper end: the low edge point crashed
+    card(
+        r"M(t) = \frac{\lambda}{\lambda - t}, \qquad t < \lambda",
+        "where \\lambda > 0\nholds: M(t) > 0",
+    ),
+    # an integer range with dots between its two ends
+    card(
+        r"\sum_{i=1}^{7} x_i \le 7",
+        "where i \\in \\{1, \\dots, 7\\}, x_i \\in [0, 1]",
+    ),
+]
+
+
+@pytest.mark.parametrize("formula", TRUE, ids=["laplace", "student-t", "open-below", "dots-range"])
+def test_a_true_formula_is_not_reported_false(project: Path, formula: str) -> None:
+    write_cards(project, [formula])
+    result = deckgen("verify")
+    assert result.exit_code == 0, result.output
+    row = counts(result.output)
+    assert row["claims"] >= 1 and row["failed"] == row["undecided"] == 0

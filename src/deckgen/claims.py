@@ -23,6 +23,7 @@ from functools import partial
 from deckgen.errors import Problem, SourceLoc
 from deckgen.latex import (
     DOTS,
+    GREEK,
     RELATIONS,
     Call,
     Expr,
@@ -647,7 +648,13 @@ def _plain(tokens: list[Tok]) -> bool:
         tokens = tokens[1:]
     if len(tokens) == 1:
         return tokens[0].kind != "char"
-    return len(tokens) >= 3 and tokens[1].text == "_" and tokens[0].kind in ("letter", "cmd")
+    named = tokens[0].kind == "letter" or (tokens[0].kind == "cmd" and tokens[0].value in GREEK)
+    if len(tokens) < 3 or not named or tokens[1].text != "_":
+        return False
+    if len(tokens) == 3:
+        return True
+    depths = list(itertools.accumulate(depth_change(t) for t in tokens[2:]))
+    return tokens[2].text == "{" and 0 not in depths[:-1] and depths[-1] == 0  # one group
 
 
 def _condition(reader: _Reader, tokens: list[Tok], source: str) -> None:
