@@ -156,3 +156,48 @@ def test_a_true_formula_is_not_reported_false(project: Path, formula: str) -> No
     assert result.exit_code == 0, result.output
     row = counts(result.output)
     assert row["claims"] >= 1 and row["failed"] == row["undecided"] == 0
+
+
+FAMILY = (
+    "where x \\in \\mathbb{R}, n \\in \\mathbb{Z}_{>0}, i \\in \\{1, \\dots, n\\}, a_i \\in [0, 1]"
+)
+GINI = r"G = 1 - \sum_{k=1}^{K} p_k^2"
+SIMPLEX = (
+    "where K \\in \\mathbb{Z}_{>0}, k \\in \\{1, \\dots, K\\}, p_k \\in [0, 1], "
+    "\\sum_{k=1}^{K} p_k = 1"
+)
+DOMAINS = [  # (right, wrong, message): ellipses, limits and the domains references use
+    (
+        paragraph(r"Dots: $a_1 + \dots + a_n \le n$, $a_1 \cdots a_n \le 1$.", FAMILY),
+        paragraph(r"Dots: $a_1 + \dots + a_n \le 1$.", FAMILY),
+        r"bound 'a_1 \+ \\dots \+ a_n \\le 1' fails: at n=",
+    ),
+    (
+        # `= a_1 + \dots + a_n` is a sum, not a range like k = 0, 1, \dots, n
+        card(r"S = a_1 + \dots + a_n", FAMILY + "\nholds: S = \\sum_{i=1}^{n} a_i"),
+        card(r"S = a_1 + \dots + a_n", FAMILY + "\nholds: S = \\sum_{i=2}^{n} a_i"),
+        "identity .* fails",
+    ),
+    (
+        paragraph(r"Limits: $\lim_{n \to \infty} (1 + x/n)^n = e^x$.", FAMILY),
+        paragraph(r"Limits: $\lim_{n \to \infty} (1 + x/n)^n = e^{2x}$.", FAMILY),
+        "identity .* fails: at x=",
+    ),
+    (  # a probability vector: the random points sum to 1
+        card(GINI, SIMPLEX + "\nholds: 0 \\le G \\le 1 - \\frac{1}{K}"),
+        card(GINI, SIMPLEX + "\nholds: G \\le \\frac{1}{2}"),
+        r"bound 'G \\le \\frac\{1\}\{2\}' fails: at K=",
+    ),
+    (  # a domain with a hole: never drawn at 0
+        card(r"\frac{|z|}{z} \le 1", "where z \\in \\mathbb{R}, z \\ne 0"),
+        card(r"\frac{|z|}{z} \ge 1", "where z \\in \\mathbb{R}, z \\ne 0"),
+        "bound .* fails: at z=-",
+    ),
+]
+
+
+@pytest.mark.parametrize(("right", "wrong", "message"), DOMAINS, ids=range(len(DOMAINS)))
+def test_ellipses_limits_and_domains_are_checked_right_and_wrong(
+    project: Path, right: str, wrong: str, message: str
+) -> None:
+    test_reference_notation_is_checked_right_and_wrong(project, right, wrong, message)

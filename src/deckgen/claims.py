@@ -25,8 +25,10 @@ from deckgen.latex import (
     DOTS,
     GREEK,
     RELATIONS,
+    Big,
     Call,
     Expr,
+    Idx,
     Infinity,
     LatexError,
     Names,
@@ -104,6 +106,7 @@ class Domain:
     upper: Expr | None = None
     lower_open: bool = False
     upper_open: bool = False
+    excluded: Expr | None = None  # a hole: z \\ne 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class Spec:
     claims: tuple[Claim, ...]
     unverified: str | None = None
     randoms: tuple[tuple[str, tuple[str, tuple[Expr, ...]]], ...] = ()  # X ~ Poisson(lambda)
+    simplex: frozenset[str] = frozenset()  # families that sum to 1: probability vectors
 
 
 @dataclass
@@ -161,6 +165,7 @@ class _Reader:
     subject_key: tuple[str, ...] | None = None  # the notation the first statement defines
     lets: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     randoms: dict[str, tuple[str, tuple[Expr, ...]]] = field(default_factory=dict)
+    simplex: set[str] = field(default_factory=set)
 
 
 MAX_LINES = 50
@@ -214,8 +219,9 @@ def read_spec(
     if reader.problems:
         return None, reader.problems
     families = frozenset(reader.names.families)
-    randoms = tuple(reader.randoms.items())
-    return Spec(loc, latex, reader.domains, families, tuple(reader.claims), randoms=randoms), []
+    randoms, simplex = tuple(reader.randoms.items()), frozenset(reader.simplex)
+    claims = tuple(reader.claims)
+    return Spec(loc, latex, reader.domains, families, claims, randoms=randoms, simplex=simplex), []
 
 
 def _check_lets_used(reader: _Reader, loc: SourceLoc) -> None:
@@ -274,7 +280,10 @@ def read_paragraph(statements: list[Statement], block: list[tuple[str, SourceLoc
         latex = " \\qquad ".join(s.latex for s in statements)
         families = frozenset(reader.names.families)
         claims, randoms = tuple(reader.claims), tuple(reader.randoms.items())
-        paragraph.spec = Spec(loc, latex, reader.domains, families, claims, randoms=randoms)
+        simplex = frozenset(reader.simplex)
+        paragraph.spec = Spec(
+            loc, latex, reader.domains, families, claims, randoms=randoms, simplex=simplex
+        )
     return paragraph
 
 
@@ -400,6 +409,12 @@ def _declare(reader: _Reader, tokens: list[Tok], source: str) -> None:
     parts = _split_relations(tokens)
     if len(parts) == 1:
         reader.pending.append(_declared_name(reader, tokens, source))
+    elif parts[1][0] == "!=" and len(parts) == 2:  # a hole: z \\ne 0
+        name = _declared_name(reader, parts[0][1], source)
+        hole = _parse(reader, parts[1][1], source)
+        reader.domains[name] = replace(reader.domains.get(name, Domain()), excluded=hole)
+    elif parts[1][0] == "=" and len(parts) == 2:  # a probability vector: \\sum_k p_k = 1
+        reader.simplex.add(_summing_to_one(reader, parts, source))
     elif parts[1][0] == "sim" and len(parts) == 2:  # a random variable: X \\sim Poisson(\\lambda)
         name = _declared_name(reader, parts[0][1], source)
         reader.randoms[name] = _distribution(reader, _spelled(parts[1][1], source))
@@ -411,6 +426,15 @@ def _declare(reader: _Reader, tokens: list[Tok], source: str) -> None:
         reader.pending.clear()
     else:
         _inequality_domain(reader, parts, source)
+
+
+def _summing_to_one(reader: _Reader, parts: list[tuple[str, list[Tok]]], source: str) -> str:
+    """`\\sum_{k=1}^{K} p_k = 1`: the family p is a probability vector; return its name."""
+    total, one = (_parse(reader, part, source) for _, part in parts)
+    body = total.body if isinstance(total, Big) and total.operator == "sum" else None
+    if not (isinstance(body, Idx) and body.index == Sym(total.var) and one == Num(Fraction(1))):  # type: ignore[union-attr]
+        raise LatexError(f"cannot read a domain from '{source.strip()}': like \\sum_k p_k = 1")
+    return body.family
 
 
 def _declared_name(reader: _Reader, tokens: list[Tok], source: str) -> str:
@@ -623,10 +647,8 @@ def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]
     relations = [rel for rel, _ in parts[1:]]
     if relations == ["in"]:
         return True
-    if relations == ["="]:
-        return any(t.kind == "cmd" and t.value in DOTS for t in parts[1][1]) or (
-            len(split_top_level(parts[1][1], lambda t: t.kind == "char" and t.value == ",")) > 1
-        )
+    if relations == ["="]:  # k = 0, 1, \\dots, n: a list (a_1 + \\dots + a_n is a sum)
+        return len(split_top_level(parts[1][1], lambda t: t.kind == "char" and t.value == ",")) > 1
     defined = {key(s[: _first_equals(s)]) for s in statements if _first_equals(s)}
     plain = all(_plain(part) for _, part in parts) and not any(
         key(part) in defined or key(part) in reader.names.notation for _, part in parts

@@ -228,6 +228,7 @@ class At:
 
 
 Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const | Deriv | At
+ELLIPSIS_INDEX = "\\text:i"  # the index of a sum written a_1 + \dots + a_n
 CONSTANTS = ("e", "\\pi")
 
 
@@ -315,11 +316,37 @@ class Parser:
             sign = self._sign()
             terms.append(self._signed(self.term(), sign))
             while self.at_char("+", "-"):
+                if self._at_ellipsis("+"):  # a_1 + \dots + a_n
+                    self.pos += 3
+                    terms[-1] = self._ellipsis("sum", terms[-1], self.term())
+                    continue
                 sign = self._sign()
                 terms.append(self._signed(self.term(), sign))
             return terms[0] if len(terms) == 1 else Add(tuple(terms))
         finally:
             self.depth -= 1
+
+    def _at_ellipsis(self, joint: str) -> bool:
+        """`+ \\dots +` (or `\\cdot \\dots \\cdot`, `\\times \\cdots \\times`) just ahead."""
+        ahead = [self.peek(i) for i in range(3)]
+        if any(t is None for t in ahead):
+            return False
+        first, dots, last = (t.text for t in ahead if t is not None)
+        return first == last == joint and dots.lstrip("\\") in DOTS
+
+    def _ellipsis(self, operator: str, first: Expr, last: Expr) -> Expr:
+        """`a_1 + \\dots + a_n` as the sum of a_i for i from 1 to n (a product likewise)."""
+        if not (isinstance(first, Idx) and isinstance(last, Idx) and first.family == last.family):
+            raise LatexError(
+                "an ellipsis runs between two terms of one family, like a_1 + \\dots + a_n"
+            )
+        return Big(
+            operator,
+            ELLIPSIS_INDEX,
+            first.index,
+            last.index,
+            Idx(first.family, Sym(ELLIPSIS_INDEX)),
+        )
 
     def _sign(self) -> int:
         sign = 1
@@ -341,7 +368,11 @@ class Parser:
         while not self.done():
             if big_body and self.at("cmd") and self.peek().value in ("sum", "prod"):  # type: ignore[union-attr]
                 break
-            if self.at("cmd", "cdot") or self.at("cmd", "times") or self.at_char("*"):
+            joint = next((j for j in ("\\cdot", "\\times") if self._at_ellipsis(j)), None)
+            if joint is not None or self.at("cmd", "cdots"):
+                self.pos += 3 if joint is not None else 1  # a_1 \cdots a_n
+                factors[-1] = self._ellipsis("prod", factors[-1], self.factor())
+            elif self.at("cmd", "cdot") or self.at("cmd", "times") or self.at_char("*"):
                 self.next()
                 factors.append(self.factor())
             elif self.at_char("/"):
@@ -611,6 +642,8 @@ class Parser:
             return self._sqrt()
         if name in FUNCTIONS or name in NAMED_FUNCTIONS:
             return self._function(FUNCTIONS.get(name) or NAMED_FUNCTIONS[name])
+        if name == "lim":
+            return self._limit()
         if name in ("sum", "prod", "int"):
             return self._big(name)
         if name == "infty":
@@ -678,6 +711,20 @@ class Parser:
             raise LatexError(f"\\{operator} needs its index, like \\{operator}_{{i=1}}^n")
         body = self._bound_body(var, lambda: self.term(big_body=True))
         return Big(operator, var, lower, upper, body)
+
+    def _limit(self) -> Expr:
+        """`\\lim_{n \\to \\infty} body`: the limit of body as the variable approaches a value."""
+        self.next()
+        self.expect_char("_")
+        self.expect_char("{")
+        var = self._symbol_name()
+        if not (self.at("cmd", "to") or self.at("cmd", "rightarrow")):
+            raise LatexError("write a limit like \\lim_{n \\to \\infty}")
+        self.next()
+        value = self.expression()
+        self.expect_char("}")
+        body = self._bound_body(var, self.term)
+        return Big("lim", var, value, None, body)
 
     def _big_lower(self, operator: str) -> tuple[str, Expr | None]:
         if operator == "int":

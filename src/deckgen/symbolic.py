@@ -99,6 +99,7 @@ class Env:
             if name not in spec.families:
                 self.symbol(name, domain)
         self.randoms = dict(spec.randoms)
+        self.simplex = spec.simplex
         self.made: dict[str, Any] = {}  # the random variables, made when first used
 
     def value(self, name: str) -> Any:
@@ -143,6 +144,8 @@ class Env:
 
 def _assumptions(domain: Domain) -> dict[str, bool]:
     found: dict[str, bool] = {"integer": True} if domain.integer else {"real": True}
+    if domain.excluded == Num(Fraction(0)):
+        found["nonzero"] = True
     lower = domain.lower
     if isinstance(lower, Num) and lower.value > 0:
         found["positive"] = True
@@ -209,6 +212,9 @@ def _call(env: Env, expr: Call) -> sympy.Expr:
 def _big(env: Env, expr: Big) -> sympy.Expr:
     var = env.symbol(expr.var)
     body = env.convert(expr.body)
+    if expr.operator == "lim":
+        assert expr.lower is not None
+        return sympy.Limit(body, var, env.convert(expr.lower))
     if expr.operator == "int":
         low, high = env.bounds(expr.var, expr.lower, expr.upper)
         return sympy.Integral(body, (var, low, high))
@@ -247,7 +253,19 @@ NEAR = sympy.Rational(1, 1000)  # how close it comes to an open end, or to zero
 def _draw(
     domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random, edge: str | None = None
 ) -> sympy.Rational:
-    """A value in the domain: at an edge of it (where wrong bounds fail), else at random."""
+    """A value in the domain: at an edge of it (where wrong bounds fail), else at random; beside
+    its hole, if it has one."""
+    value = _draw_any(domain, point, env, rng, edge)
+    if domain.excluded is None or value != _end(domain.excluded, point, env):
+        return value
+    step = 1 if domain.integer else NEAR
+    high = _end(domain.upper, point, env)
+    return value + step if high is None or value + step < high else value - step
+
+
+def _draw_any(
+    domain: Domain, point: dict[Any, Any], env: Env, rng: random.Random, edge: str | None = None
+) -> sympy.Rational:
     low = _end(domain.lower, point, env)
     high = _end(domain.upper, point, env)
     if domain.integer:
@@ -369,13 +387,18 @@ def _fill_families(
     for atom in indexed:
         domain = env.domains.get(by_name.get(str(atom.base), ""), Domain())
         point[atom] = _draw(domain, {}, env, rng)
+    for family in env.simplex:  # a probability vector: scaled to sum to 1
+        atoms = [atom for atom in indexed if str(atom.base) == pretty(family)]
+        total = sum(point[atom] for atom in atoms)
+        for atom in atoms:
+            point[atom] = point[atom] / total if total else sympy.Rational(1, len(atoms))
     return sides[0].xreplace(point), sides[1].xreplace(point)
 
 
 # --- evaluating and comparing -----------------------------------------------------------------
 
 
-_BIG = (sympy.Sum, sympy.Product, sympy.Integral)
+_BIG = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Limit)
 _DIGITS = 30
 
 
@@ -384,7 +407,7 @@ def evaluate(expr: sympy.Expr) -> sympy.Expr:
     try:
         if expr.has(sympy.Integral):
             expr = expr.replace(lambda e: isinstance(e, sympy.Integral), _quadrature)
-        value = expr.doit() if expr.has(sympy.Sum, sympy.Product) else expr
+        value = expr.doit() if expr.has(sympy.Sum, sympy.Product, sympy.Limit) else expr
         # a sum SymPy cannot do exactly is summed numerically, once nothing is left unknown
         return sympy.N(value, _DIGITS) if value.has(*_BIG) and not value.free_symbols else value
     except ValueError as err:  # SymPy's word for "this sum diverges"
@@ -750,7 +773,11 @@ def _undefined(value: sympy.Expr) -> bool:
 
 def _at(expr: sympy.Expr, point: dict[Any, Any]) -> sympy.Expr:
     """Put the point's values in; xreplace is much faster than subs but ignores binding."""
-    bound = {v for big in expr.atoms(*_BIG) for v in big.variables}
+    bound = {
+        v
+        for big in expr.atoms(*_BIG)
+        for v in (big.args[1:2] if isinstance(big, sympy.Limit) else big.variables)
+    }
     value = expr.subs(point) if bound & set(point) else expr.xreplace(point)
     return value.replace(_zero_power, lambda power: sympy.KroneckerDelta(power.exp, 0))
 

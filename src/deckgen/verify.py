@@ -277,7 +277,8 @@ def _shape(value: Any, names: dict[str, str]) -> Any:
         domains = [[_rename(name, names), _shape(d, names)] for name, d in value.domains.items()]
         families = sorted(_rename(name, names) for name in sorted(value.families))
         randoms = [[_rename(name, names), _shape(dist, names)] for name, dist in value.randoms]
-        return [domains, families, randoms, _shape(value.claims, names)]
+        simplex = sorted(_rename(name, names) for name in sorted(value.simplex))
+        return [domains, families, randoms, simplex, _shape(value.claims, names)]
     if isinstance(value, Sym):
         return ["Sym", _rename(value.name, names)]
     if isinstance(value, Idx):
