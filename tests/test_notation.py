@@ -26,6 +26,12 @@ INLINE = [
     (r"$\operatorname{erf}(0) = 0$", r"$\operatorname{erf}(0) = 1$", "fails"),
     (r"$\mathbb{1}_{3 > 2} = 1$", r"$\mathbb{1}_{3 > 2} = 0$", "fails"),
     (r"$\mathbf{1}\{2 \le 1\} = 0$", r"$\mathbf{1}\{2 \le 1\} = 1$", "fails"),
+    (r"$\max(2, 5, 3) = 5 = \min(5, 7)$", r"$\max(2, 5, 3) = 3$", "gives 5"),
+    (
+        paragraph(r"Third: $f^{(3)}(0) = 6$.", "where x \\in \\mathbb{R}\nlet f(x) = x^3 + x"),
+        paragraph(r"Third: $f^{(3)}(0) = 3$.", "where x \\in \\mathbb{R}\nlet f(x) = x^3 + x"),
+        "gives 6",
+    ),
     (
         paragraph(r"Then $X + Y \sim \text{Poisson}(\lambda + \mu)$.", POISSONS),
         paragraph(r"Then $X + Y \sim \text{Poisson}(\lambda\mu)$.", POISSONS),
@@ -101,7 +107,9 @@ DISPLAY = [
 ]
 
 
-@pytest.mark.parametrize(("right", "wrong", "message"), INLINE + DISPLAY, ids=range(16))
+@pytest.mark.parametrize(
+    ("right", "wrong", "message"), INLINE + DISPLAY, ids=range(len(INLINE + DISPLAY))
+)
 def test_reference_notation_is_checked_right_and_wrong(
     project: Path, right: str, wrong: str, message: str
 ) -> None:

@@ -228,6 +228,7 @@ class At:
 
 
 Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const | Deriv | At
+MAX_DERIVATIVE = 20  # f^{(20)}: higher orders are refused, as huge numbers are
 ELLIPSIS_INDEX = "\\text:i"  # the index of a sum written a_1 + \dots + a_n
 CONSTANTS = ("e", "\\pi")
 
@@ -588,14 +589,21 @@ class Parser:
         return best[1]
 
     def _applied(self) -> Expr | None:
-        """A function of `let f(x) = ...` applied, `f(2)`, or differentiated, `f'(x)`, `f''(0)`."""
+        """A function of `let f(x) = ...` applied, `f(2)`, or differentiated, `f'(x)`, `f''(0)`,
+        `f^{(3)}(0)`."""
         keys = key(self.tokens[self.pos :])
         for head, (var, body) in self.names.functions.items():
             after = keys[len(head) :]
             primes = len(after) - len(tuple(itertools.dropwhile(lambda t: t == "'", after)))
-            if keys[: len(head)] == head and after[primes : primes + 1] == ("(",):
+            marks = primes
+            order = after[:6]  # ^ { ( 3 ) }: the third derivative
+            if order[:3] == ("^", "{", "(") and order[4:] == (")", "}") and order[3].isdigit():
+                primes, marks = int(order[3]), 6
+            if primes > MAX_DERIVATIVE:
+                raise LatexError(f"a derivative of order {primes} is too high to check")
+            if keys[: len(head)] == head and after[marks : marks + 1] == ("(",):
                 self.names.used.add(head)
-                self.pos += len(head) + primes
+                self.pos += len(head) + marks
                 self.expect_char("(")
                 value = self.expression()
                 self.expect_char(")")
