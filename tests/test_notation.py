@@ -157,7 +157,18 @@ TRUE = [  # true formulas that were reported false, or crashed the checker
 ]
 
 
-@pytest.mark.parametrize("formula", TRUE, ids=["laplace", "student-t", "open-below", "dots-range"])
+TRUE.append(  # `let n = ...` does not swallow the start of n_L
+    card(
+        r"G = \frac{n_L}{n}",
+        "where n_L \\in \\mathbb{Z}_{>0}, n_R \\in \\mathbb{Z}_{>0}\n"
+        "let n = n_L + n_R\nholds: G \\le 1",
+    )
+)
+
+
+@pytest.mark.parametrize(
+    "formula", TRUE, ids=["laplace", "student-t", "open-below", "dots-range", "subscripted-let"]
+)
 def test_a_true_formula_is_not_reported_false(project: Path, formula: str) -> None:
     write_cards(project, [formula])
     result = deckgen("verify")

@@ -580,7 +580,10 @@ class Parser:
         keys = key(self.tokens[self.pos :])
         best: tuple[tuple[str, ...], Expr] | None = None
         for pattern, meaning in self.names.notation.items():
-            if keys[: len(pattern)] == pattern and (best is None or len(pattern) > len(best[0])):
+            # `n` is not the start of `n_L`: a subscript goes on naming something else
+            whole = keys[len(pattern) : len(pattern) + 1] != ("_",)
+            longer = best is None or len(pattern) > len(best[0])
+            if keys[: len(pattern)] == pattern and whole and longer:
                 best = (pattern, meaning)
         if best is None:
             return None
