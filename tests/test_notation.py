@@ -12,6 +12,8 @@ from conftest import deckgen
 from test_inline import paragraph
 from test_verify import card, counts, write_cards
 
+HATS = "where y \\in \\mathbb{R}, \\hat{y} \\in \\mathbb{R}"
+HUBER = "where r \\in \\mathbb{R}, \\delta > 0\nlet L_\\delta(r) = r^2"
 POISSONS = (
     "where \\lambda > 0, \\mu > 0\nwhere X \\sim \\text{Poisson}(\\lambda), Y \\sim Pois(\\mu)"
 )
@@ -27,6 +29,16 @@ INLINE = [
     (r"$\mathbb{1}_{3 > 2} = 1$", r"$\mathbb{1}_{3 > 2} = 0$", "fails"),
     (r"$\mathbf{1}\{2 \le 1\} = 0$", r"$\mathbf{1}\{2 \le 1\} = 1$", "fails"),
     (r"$\max(2, 5, 3) = 5 = \min(5, 7)$", r"$\max(2, 5, 3) = 3$", "gives 5"),
+    (
+        paragraph(r"Slope: $\frac{d}{d\hat{y}} (\hat{y} - y)^2 = 2(\hat{y} - y)$.", HATS),
+        paragraph(r"Slope: $\frac{d}{d\hat{y}} (\hat{y} - y)^2 = \hat{y} - y$.", HATS),
+        "identity .* fails",
+    ),
+    (
+        paragraph(r"Huber: $L_\delta'(r) = 2r$, $L_\delta(3) = 9$.", HUBER),
+        paragraph(r"Huber: $L_\delta'(r) = r$.", HUBER),
+        "identity .* fails",
+    ),
     (
         paragraph(r"Third: $f^{(3)}(0) = 6$.", "where x \\in \\mathbb{R}\nlet f(x) = x^3 + x"),
         paragraph(r"Third: $f^{(3)}(0) = 3$.", "where x \\in \\mathbb{R}\nlet f(x) = x^3 + x"),

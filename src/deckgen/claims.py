@@ -610,8 +610,8 @@ def _function_head(reader: _Reader, left: list[Tok]) -> tuple[list[Tok], str] | 
     if name not in reader.names.symbols:
         return None
     head = left[:-3]
-    if any(t.kind == "char" for t in head):
-        return None
+    if not head or any(t.kind == "char" and t.value not in "_{}" for t in head):
+        return None  # f, \\sigma or L_\\delta; not P(X = x) or \\varphi(z - 2.5)
     return head, name
 
 

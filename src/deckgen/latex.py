@@ -616,28 +616,35 @@ class Parser:
         return None
 
     def _derivative(self) -> Expr | None:
-        """`\\frac{dJ}{dp}` or `\\frac{d}{dx} f` (also with \\partial), for a declared variable."""
+        """`\\frac{dJ}{dp}` or `\\frac{d}{dx} f` (also with \\partial, or `d\\hat{y}`), for a
+        declared variable."""
         ahead = [t.text for t in self.tokens[self.pos + 1 : self.pos + 3]]
         if len(ahead) < 2 or ahead[0] != "{" or ahead[1] not in ("d", "\\partial"):
             return None
         if ahead[1] == "d" and "d" in self.names.symbols:
             return None
-        depth, end = 0, self.pos + 1
-        for end in range(self.pos + 1, len(self.tokens)):
-            depth += depth_change(self.tokens[end])
-            if depth == 0:
-                break
-        below = [t.text for t in self.tokens[end + 1 : end + 5]]
-        if len(below) < 4 or below[0] != "{" or below[1] != ahead[1] or below[3] != "}":
+        top_end = self._group_end(self.pos + 1)
+        bottom_end = self._group_end(top_end + 1)
+        bottom = self.tokens[top_end + 1 : bottom_end + 1]
+        if len(bottom) < 4 or bottom[0].text != "{" or bottom[1].text != ahead[1]:
             return None
-        var = below[2]
-        if var not in self.names.symbols:
-            raise Undeclared(self._undeclared(var))
+        var = Parser(bottom[2:-1], self.names, self.source)._symbol()
+        if not isinstance(var, Sym):
+            return None
         self.pos += 3  # \frac { d
         body: Expr | None = None if self.at_char("}") else self.expression()
         self.expect_char("}")
-        self.pos += 4  # { d x }
-        return Deriv(self.factor() if body is None else body, var)
+        self.pos = bottom_end + 1  # past { d x }
+        return Deriv(self.factor() if body is None else body, var.name)
+
+    def _group_end(self, start: int) -> int:
+        """The index of the token closing the group that opens at `start` (the last if none)."""
+        depth = 0
+        for end in range(start, len(self.tokens)):
+            depth += depth_change(self.tokens[end])
+            if depth == 0:
+                return end
+        return len(self.tokens) - 1
 
     def _command(self) -> Expr:
         token = self.peek()
