@@ -197,7 +197,31 @@ SIMPLEX = (
     "where K \\in \\mathbb{Z}_{>0}, k \\in \\{1, \\dots, K\\}, p_k \\in [0, 1], "
     "\\sum_{k=1}^{K} p_k = 1"
 )
-DOMAINS = [  # (right, wrong, message): ellipses, limits and the domains references use
+RELU = (
+    r"\operatorname{ReLU}(x) = \begin{cases} x & \text{if } x > 0 \\"
+    r" 0 & \text{otherwise} \end{cases}"
+)
+HUBER_CASES = (
+    r"L(r) = \begin{cases} \frac{1}{2} r^2, & |r| \le \delta \\"
+    r" \delta\left(|r| - \frac{1}{2}\delta\right), & \text{otherwise} \end{cases}"
+)
+DOMAINS = [  # (right, wrong, message): ellipses, limits, cases and the domains references use
+    (
+        card(RELU, "where x \\in \\mathbb{R}\nholds: \\operatorname{ReLU}(x) = \\max(x, 0)"),
+        card(RELU, "where x \\in \\mathbb{R}\nholds: \\operatorname{ReLU}(x) = |x|"),
+        "identity .* fails: at x=-",
+    ),
+    (
+        card(
+            HUBER_CASES,
+            "where r \\in \\mathbb{R}, \\delta > 0\nholds: 0 \\le L(r) \\le \\frac{1}{2} r^2",
+        ),
+        card(
+            HUBER_CASES,
+            "where r \\in \\mathbb{R}, \\delta > 0\nholds: L(r) \\le \\delta |r| - \\delta^2",
+        ),
+        "bound .* fails",
+    ),
     (
         paragraph(r"Dots: $a_1 + \dots + a_n \le n$, $a_1 \cdots a_n \le 1$.", FAMILY),
         paragraph(r"Dots: $a_1 + \dots + a_n \le 1$.", FAMILY),

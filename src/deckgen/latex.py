@@ -228,6 +228,8 @@ class At:
 
 
 Expr = Num | Sym | Idx | Add | Mul | Div | Neg | Pow | Call | Big | Infinity | Const | Deriv | At
+_IF = {"if", "for", "when", "where", ""}  # words before a condition in \\begin{cases}
+_OTHERWISE = {"otherwise", "else", "elsewhere"}
 MAX_DERIVATIVE = 20  # f^{(20)}: higher orders are refused, as huge numbers are
 ELLIPSIS_INDEX = "\\text:i"  # the index of a sum written a_1 + \dots + a_n
 CONSTANTS = ("e", "\\pi")
@@ -259,7 +261,9 @@ def plain_word(name: str) -> bool:
 # \lvert x \rvert, \lfloor x \rfloor, \lceil x \rceil: the function and the closing command
 _DELIMITED = {"lvert": ("abs", "rvert"), "lfloor": ("floor", "rfloor"), "lceil": ("ceil", "rceil")}
 # commands that end a term: what closes a bracket, a binomial's \choose
-_ENDS_A_TERM = {"cdot", "times", "mid", "rvert", "rbrace", "rfloor", "rceil", "choose", "}"}
+_ENDS_A_TERM = {
+    "cdot", "times", "mid", "rvert", "rbrace", "rfloor", "rceil", "choose", "}", "\\", "end",
+}  # fmt: skip
 
 
 class Parser:
@@ -662,6 +666,8 @@ class Parser:
             return self._function(FUNCTIONS.get(name) or NAMED_FUNCTIONS[name])
         if name == "lim":
             return self._limit()
+        if name == "begin":
+            return self._cases()
         if name in ("sum", "prod", "int"):
             return self._big(name)
         if name == "infty":
@@ -729,6 +735,40 @@ class Parser:
             raise LatexError(f"\\{operator} needs its index, like \\{operator}_{{i=1}}^n")
         body = self._bound_body(var, lambda: self.term(big_body=True))
         return Big(operator, var, lower, upper, body)
+
+    def _cases(self) -> Expr:
+        """`\\begin{cases} x & \\text{if } x > 0 \\\\ 0 & \\text{otherwise} \\end{cases}`: the first
+        row whose condition holds."""
+        self.next()
+        if self._environment() != "cases":
+            raise LatexError("deckgen reads \\begin{cases} only (no matrices)")
+        args: list[Expr] = []
+        while not self.at("cmd", "end"):
+            args.append(self.expression())
+            while self.at_char(","):  # `x, & x > 0`
+                self.next()
+            self.expect_char("&")
+            while self.at_char(",") or (self.at("name") and self.peek().value.strip() in _IF):  # type: ignore[union-attr]
+                self.next()
+            if self.at("name") and self.peek().value.strip() in _OTHERWISE:  # type: ignore[union-attr]
+                self.next()
+                args.append(Num(Fraction(1)))
+            else:
+                args.append(self._condition_chain())
+            if self.at("cmd", "\\"):
+                self.next()
+        self.next()
+        if self._environment() != "cases" or not args:
+            raise LatexError("\\begin{cases} needs its rows and \\end{cases}")
+        return Call("cases", tuple(args))
+
+    def _environment(self) -> str:
+        self.expect_char("{")
+        name = ""
+        while not self.at_char("}"):
+            name += self.next().text
+        self.next()
+        return name
 
     def _limit(self) -> Expr:
         """`\\lim_{n \\to \\infty} body`: the limit of body as the variable approaches a value."""
@@ -921,9 +961,9 @@ def split_top_level(tokens: Sequence[Tok], is_split: Callable[[Tok], bool]) -> l
 
 
 def depth_change(token: Tok) -> int:
-    """+1 for an opening bracket, brace or \\lvert, -1 for a closing one, else 0."""
-    if token.value in ("(", "[", "{", "lvert") and token.kind in ("char", "cmd"):
+    """+1 for an opening bracket, brace, \\lvert or \\begin, -1 for a closing one, else 0."""
+    if token.value in ("(", "[", "{", "lvert", "begin") and token.kind in ("char", "cmd"):
         return 1
-    if token.value in (")", "]", "}", "rvert") and token.kind in ("char", "cmd"):
+    if token.value in (")", "]", "}", "rvert", "end") and token.kind in ("char", "cmd"):
         return -1
     return 0

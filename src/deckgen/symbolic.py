@@ -188,8 +188,18 @@ def _event(indicator: sympy.Expr) -> Any:
     return sympy.And(*conditions)
 
 
+def _cases(args: list[sympy.Expr]) -> sympy.Expr:
+    """Rows of (value, condition); a condition is an indicator (1 where it holds) or 1."""
+    rows = []
+    for value, condition in zip(args[::2], args[1::2], strict=True):
+        rows.append((value, sympy.true if condition == 1 else _event(condition)))
+    return sympy.Piecewise(*rows, (sympy.nan, True))
+
+
 def _call(env: Env, expr: Call) -> sympy.Expr:
     args = [env.convert(arg) for arg in expr.args]
+    if expr.function == "cases":
+        return _cases(args)
     if expr.function in _MOMENTS:
         return _MOMENTS[expr.function](*args)
     if expr.function in _INDICATORS:
