@@ -32,6 +32,10 @@ EQUAL: dict[tuple[str, str], str] = {
     ("08-probability-and-counting.md", "digit at 10"): "C(5,2) = C(5,3) and C(7,3) = C(7,4)",
     ("11-worked-problems.md", "digit at 5"): "91/217 ≈ 0.419 also rounds to the 0.42 shown",
     ("11-worked-problems.md", "digit at 7"): "294/1616 ≈ 0.1819 also rounds to the 0.182 shown",
+    ("04-random-forests.md", "exponent at 48"): "(1 - 1/n)^(n+1) has the same limit, 1/e",
+    ("05-cross-validation.md", "sign at 18"): "Z_1, Z_2 iid symmetric: max(s - σZ_1, s + σZ_2) "
+    "has the same law as max(s + σZ_1, s + σZ_2)",
+    ("05-cross-validation.md", "sign at 34"): "the same, with Z_2's sign flipped",
 }
 
 

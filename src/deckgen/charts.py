@@ -15,6 +15,7 @@ from statistics import NormalDist
 from typing import Any
 
 import matplotlib
+import matplotlib.patches
 import mpmath
 import numpy as np
 from matplotlib.axes import Axes
@@ -538,6 +539,413 @@ def _noisy(rng: np.random.Generator, count: int, noise: float) -> tuple[Any, Any
     return x, np.sin(2 * np.pi * x) + rng.normal(0, noise, count)
 
 
+# --- machine-learning pictures ------------------------------------------------------------------
+
+
+def _impurity(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Gini impurity, entropy and misclassification error of a two-class node, by its share p."""
+    figure, (ax,) = _figure(theme)
+    p = np.linspace(0, 1, 401)
+    inner = p[1:-1]
+    entropy = np.concatenate(
+        [[0.0], -inner * np.log2(inner) - (1 - inner) * np.log2(1 - inner), [0.0]]
+    )
+    scale, entropy_label = (
+        (0.5, "entropy ÷ 2, max 0.5")
+        if settings["scaled"]
+        else (
+            1.0,
+            "entropy (bits), max 1",
+        )
+    )
+    ax.plot(p, 2 * p * (1 - p), color=theme.palette[0], label="Gini 2p(1 − p), max 0.5")
+    ax.plot(p, scale * entropy, color=theme.palette[1], label=entropy_label)
+    ax.plot(p, 1 - np.maximum(p, 1 - p), color=theme.palette[2], label="misclassification, max 0.5")
+    ax.axvline(0.5, color=theme.muted, lw=0.5, ls=":")
+    ax.set(xlabel="share p of class 1 in the node", ylabel="impurity", xlim=(0, 1), ylim=(0, 1.45))
+    ax.legend(loc="upper center", ncols=2)
+    return figure
+
+
+_LOSSES: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "zero-one": (lambda m: (m <= 0).astype(float), "0-1 loss"),
+    "hinge": (lambda m: np.maximum(0, 1 - m), "hinge max(0, 1 − m)"),
+    "logistic": (lambda m: np.logaddexp(0, -m) / math.log(2), "log loss log₂(1 + e⁻ᵐ)"),
+    "squared-hinge": (lambda m: np.maximum(0, 1 - m) ** 2, "squared hinge"),
+    "exponential": (lambda m: np.exp(-m), "exponential e⁻ᵐ (AdaBoost)"),
+}
+
+
+def _losses(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Classification losses as functions of the margin m = y f(x), y in {-1, +1}."""
+    figure, (ax,) = _figure(theme, height=2.4)
+    low, high = settings["range"]
+    m = np.linspace(low, high, 801)
+    for index, name in enumerate(settings["losses"]):
+        function, label = _LOSSES[name]
+        ys = function(m)
+        if name == "zero-one":  # a step: no line across the jump
+            ys = np.where(np.isclose(m, 0, atol=(high - low) / 800), np.nan, ys)
+        ax.plot(m, ys, color=theme.palette[index], label=label)
+    ax.axvline(0, color=theme.muted, lw=0.5)
+    ax.set(xlabel="margin m = y·f(x)", ylabel="loss", xlim=(low, high), ylim=(0, 3.2))
+    ax.legend(loc="upper right")
+    return figure
+
+
+def _penalty_regions(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """The L1 and L2 balls of one size, with the least-squares loss contour that first touches
+    each: the lasso's touches at a corner, where a coefficient is 0."""
+    figure, axes = _figure(theme, 2, height=1.9)
+    estimate = np.array(settings["estimate"], dtype=float)
+    rho, budget = settings["correlation"], settings["budget"]
+    hessian = np.array([[1.0, rho], [rho, 1.0]])
+    angles = np.linspace(0, 2 * np.pi, 20_001)[:-1]
+    circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    shapes = {
+        "lasso (L1)": circle / np.abs(circle).sum(axis=1, keepdims=True) * budget,
+        "ridge (L2)": circle * budget,
+    }
+    span = max(np.abs(estimate).max(), budget) * 1.35
+    grid = np.linspace(-span, span, 301)
+    gx, gy = np.meshgrid(grid, grid)
+    loss = _quadratic(np.stack([gx, gy], axis=-1) - estimate, hessian)
+    for ax, (name, boundary) in zip(axes, shapes.items(), strict=True):
+        inside = _quadratic(estimate, hessian) <= 0 or (
+            np.abs(estimate).sum() <= budget
+            if name.startswith("lasso")
+            else np.hypot(*estimate) <= budget
+        )
+        values = _quadratic(boundary - estimate, hessian)
+        best = estimate if inside else boundary[int(np.argmin(values))]
+        best = np.where(np.abs(best) < 1e-3 * budget, 0.0, best)
+        level = _quadratic(best - estimate, hessian)
+        ax.fill(boundary[:, 0], boundary[:, 1], color=theme.palette[0], alpha=0.25, lw=0)
+        ax.plot(*np.append(boundary, boundary[:1], axis=0).T, color=theme.palette[0], lw=0.9)
+        if level > 0:
+            ax.contour(
+                gx,
+                gy,
+                loss,
+                levels=level * np.array([1, 2.2, 4]),
+                colors=theme.palette[1],
+                linewidths=0.8,
+            )
+        ax.plot(*estimate, "o", color=theme.palette[1], ms=3)
+        ax.plot(*best, "o", color=theme.ink, ms=3.5)
+        ax.annotate(
+            "β̂ (OLS)", (estimate[0], estimate[1]), (4, 4), textcoords="offset points", fontsize=6.5
+        )
+        ax.axhline(0, color=theme.muted, lw=0.5)
+        ax.axvline(0, color=theme.muted, lw=0.5)
+        ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal", xlabel="β₁", ylabel="β₂")
+        ax.set_title(f"{name}: ({best[0]:.2f}, {best[1]:.2f})".replace("-0.00", "0.00"))
+    return figure
+
+
+def _quadratic(offsets: Any, hessian: Any) -> Any:
+    return np.einsum("...i,ij,...j->...", offsets, hessian, offsets)
+
+
+def _two_classes(rng: np.random.Generator, count: int, apart: float) -> tuple[Any, Any]:
+    """`count` points of two Gaussian classes whose centres are `apart` SDs apart, half each."""
+    labels = np.arange(count) % 2
+    centres = np.where(labels[:, None] == 1, apart / 2, -apart / 2) * np.array([1.0, 0.6])
+    return centres + rng.normal(0, 1, (count, 2)), labels
+
+
+def _class_scatter(ax: Axes, points: Any, labels: Any, theme: Theme) -> None:
+    for label, marker in ((0, "o"), (1, "^")):
+        chosen = points[labels == label]
+        ax.plot(
+            chosen[:, 0],
+            chosen[:, 1],
+            marker,
+            ms=2.2,
+            color=theme.palette[label * 2],
+            markeredgewidth=0,
+        )
+
+
+def _knn(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """The k-nearest-neighbour decision regions of one sample for each k."""
+    rng = np.random.default_rng(settings["seed"])
+    points, labels = _two_classes(rng, settings["points"], 2.0)
+    figure, axes = _figure(theme, len(settings["k"]), height=1.9)
+    low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    for ax, k in zip(axes, settings["k"], strict=True):
+        votes = _knn_votes(points, labels, grid, int(k))
+        ax.contourf(
+            gx,
+            gy,
+            votes.reshape(gx.shape),
+            levels=[-0.5, 0.5, 1.5],
+            colors=[theme.palette[0], theme.palette[2]],
+            alpha=0.22,
+        )
+        _class_scatter(ax, points, labels, theme)
+        error = np.mean(_knn_votes(points, labels, points, int(k)) != labels)
+        ax.set_title(f"k = {k}, training error {error:.0%}")
+        ax.set(xticks=[], yticks=[])
+    return figure
+
+
+def _knn_votes(points: Any, labels: Any, queries: Any, k: int) -> Any:
+    """Majority class among each query's k nearest points (ties to class 1; k odd avoids them)."""
+    distances = ((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=-1)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return (labels[nearest].mean(axis=1) >= 0.5).astype(int)
+
+
+def _tree_partition(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """A depth-limited Gini tree grown on a 2-D sample whose true boundary is diagonal: its
+    axis-aligned rectangles make a staircase."""
+    rng = np.random.default_rng(settings["seed"])
+    count = settings["points"]
+    points = rng.uniform(0, 1, (count, 2))
+    labels = (points[:, 1] > points[:, 0]).astype(int)
+    flip = rng.uniform(0, 1, count) < settings["noise"]
+    labels = np.where(flip, 1 - labels, labels)
+    leaves: list[tuple[Any, Any, int]] = []
+    _grow(points, labels, np.array([0.0, 0.0]), np.array([1.0, 1.0]), settings["depth"], leaves)
+    figure, (ax,) = _figure(theme, height=2.6)
+    correct = 0
+    for low, high, label in leaves:
+        ax.add_patch(
+            matplotlib.patches.Rectangle(
+                tuple(low),
+                *(high - low),
+                facecolor=theme.palette[label * 2],
+                alpha=0.22,
+                edgecolor=theme.ink,
+                lw=0.6,
+            )
+        )
+        inside = np.all((points >= low) & (points <= high), axis=1)
+        correct += int(np.sum(labels[inside] == label))
+    ax.plot([0, 1], [0, 1], ls=":", color=theme.muted, lw=0.8)
+    _class_scatter(ax, points, labels, theme)
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="x₁", ylabel="x₂")
+    ax.set_title(
+        f"depth {settings['depth']}: {len(leaves)} leaves, training accuracy {correct / count:.0%}"
+    )
+    return figure
+
+
+def _grow(
+    points: Any, labels: Any, low: Any, high: Any, depth: int, leaves: list[tuple[Any, Any, int]]
+) -> None:
+    """CART on one node: the split with the lowest weighted Gini impurity, to `depth` levels."""
+    majority = int(labels.mean() >= 0.5) if len(labels) else 0
+    split = _best_split(points, labels) if depth > 0 and 0 < labels.mean() < 1 else None
+    if split is None:
+        leaves.append((low, high, majority))
+        return
+    feature, threshold = split
+    left = points[:, feature] <= threshold
+    left_high, right_low = high.copy(), low.copy()
+    left_high[feature] = right_low[feature] = threshold
+    _grow(points[left], labels[left], low, left_high, depth - 1, leaves)
+    _grow(points[~left], labels[~left], right_low, high, depth - 1, leaves)
+
+
+def _best_split(points: Any, labels: Any) -> tuple[int, float] | None:
+    best: tuple[float, int, float] | None = None
+    for feature in range(points.shape[1]):
+        order = np.argsort(points[:, feature], kind="stable")
+        xs, ys = points[order, feature], labels[order]
+        ones_left = np.cumsum(ys)[:-1]
+        n_left = np.arange(1, len(ys))
+        n_right = len(ys) - n_left
+        ones_right = ys.sum() - ones_left
+        gini = (
+            2 * ones_left * (n_left - ones_left) / n_left
+            + 2 * ones_right * (n_right - ones_right) / n_right
+        ) / len(ys)
+        valid = xs[1:] > xs[:-1]
+        if not valid.any():
+            continue
+        index = int(np.argmin(np.where(valid, gini, np.inf)))
+        if best is None or gini[index] < best[0] - 1e-12:
+            best = (float(gini[index]), feature, float((xs[index] + xs[index + 1]) / 2))
+    return None if best is None else (best[1], best[2])
+
+
+def _svm_margin(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """The maximum-margin line of a separable 2-D sample, its margin and support vectors."""
+    rng = np.random.default_rng(settings["seed"])
+    points, labels = _two_classes(rng, settings["points"], settings["separation"])
+    signs = np.where(labels == 1, 1.0, -1.0)
+    normal, offset, half = _max_margin(points, signs)
+    if half <= 0:
+        raise DrawError("the sample is not linearly separable: raise `separation` or change `seed`")
+    distances = points @ normal + offset
+    support = np.abs(np.abs(distances) - half) <= 1e-6 * max(1.0, half)
+    figure, (ax,) = _figure(theme, height=2.6)
+    low, high = points.min(axis=0) - 0.6, points.max(axis=0) + 0.6
+    xs = np.linspace(low[0], high[0], 2)
+    for shift, style in ((0, "-"), (half, "--"), (-half, "--")):
+        # points x with normal . x + offset = shift
+        ax.plot(
+            xs,
+            (shift - offset - normal[0] * xs) / normal[1],
+            style,
+            color=theme.ink,
+            lw=1.0 if shift == 0 else 0.7,
+        )
+    _class_scatter(ax, points, labels, theme)
+    ax.plot(points[support, 0], points[support, 1], "o", ms=6, mfc="none", mec=theme.ink, mew=0.8)
+    ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), aspect="equal", xticks=[], yticks=[])
+    ax.set_title(f"margin {2 * half:.2f} wide, {int(support.sum())} support vectors (circled)")
+    return figure
+
+
+def _max_margin(points: Any, signs: Any) -> tuple[Any, float, float]:
+    """Unit normal w, offset b and half-width of the widest gap between the classes: in two
+    dimensions a search over w's direction (coarse, then twice finer around the best)."""
+
+    def gap(angles: Any) -> Any:
+        normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        projected = points @ normals.T
+        upper = np.where(signs[:, None] > 0, projected, np.inf).min(axis=0)
+        lower = np.where(signs[:, None] < 0, projected, -np.inf).max(axis=0)
+        return (upper - lower) / 2, (upper + lower) / 2
+
+    angles, width = np.linspace(-np.pi, np.pi, 7201), 2 * np.pi / 7200
+    for _ in range(3):
+        halves, _ = gap(angles)
+        best = angles[int(np.argmax(halves))]
+        angles = np.linspace(best - width, best + width, 2001)
+        width /= 1000
+    halves, middles = gap(angles)
+    index = int(np.argmax(halves))
+    normal = np.array([np.cos(angles[index]), np.sin(angles[index])])
+    return normal, -float(middles[index]), float(halves[index])
+
+
+def _pr_roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """The ROC curve of normal scores d' SDs apart beside their precision-recall curves at each
+    prevalence: the ROC does not move with the prevalence, precision does."""
+    figure, (roc, pr) = _figure(theme, 2, height=2.3)
+    z, d = NormalDist(), settings["separation"]
+    thresholds = np.linspace(-8, 14, 1200)
+    fpr = np.array([1 - z.cdf(t) for t in thresholds])
+    tpr = np.array([1 - z.cdf(t - d) for t in thresholds])
+    roc.plot([0, 1], [0, 1], ls="--", lw=0.7, color=theme.muted)
+    roc.plot(fpr, tpr, color=theme.ink)
+    roc.set(
+        xlabel="false positive rate",
+        ylabel="recall (TPR)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        aspect="equal",
+        title=f"ROC, AUC = {z.cdf(d / math.sqrt(2)):.2f}",
+    )
+    recall = tpr[::-1]
+    for index, share in enumerate(settings["prevalence"]):
+        precision = (share * tpr / (share * tpr + (1 - share) * fpr + 1e-300))[::-1]
+        average = float(np.sum(np.diff(recall) * precision[1:]))
+        pr.plot(
+            recall,
+            precision,
+            color=theme.palette[index],
+            label=f"π = {share:g}, AP = {average:.2f}",
+        )
+        pr.axhline(share, ls=":", lw=0.6, color=theme.palette[index])
+    pr.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        aspect="equal",
+        title="precision–recall",
+    )
+    figure.legend(loc="outside lower center", ncols=3, fontsize=6)
+    return figure
+
+
+def _distance_concentration(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Pairwise distances of uniform points in [0, 1]^d, over their mean: as d grows they bunch
+    around the mean, so the nearest point is hardly nearer than the farthest."""
+    rng = np.random.default_rng(settings["seed"])
+    figure, (ax,) = _figure(theme, height=2.3)
+    bins = list(np.linspace(0, 2, 81))
+    for index, dimension in enumerate(settings["dimensions"]):
+        points = rng.uniform(0, 1, (settings["points"], int(dimension)))
+        squares = (points**2).sum(axis=1)
+        gram = squares[:, None] + squares[None, :] - 2 * points @ points.T
+        upper = np.triu_indices(len(points), 1)
+        distances = np.sqrt(np.maximum(gram[upper], 0))
+        contrast = (distances.max() - distances.min()) / distances.min()
+        ax.hist(
+            distances / distances.mean(),
+            bins=bins,
+            density=True,
+            histtype="step",
+            color=theme.palette[index],
+            lw=1.0,
+            label=f"d = {dimension}: contrast {contrast:.3g}"
+            if contrast < 1000
+            else f"d = {dimension}: contrast {contrast:.0f}",
+        )
+    ax.set(xlabel="pairwise distance ÷ mean distance", ylabel="density", xlim=(0, 2))
+    ax.set_title("contrast = (farthest − nearest) ÷ nearest")
+    ax.legend(loc="upper left")
+    return figure
+
+
+def _gradient_descent(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Paths of batch, mini-batch and stochastic gradient descent on a least-squares loss of two
+    parameters (intercept and slope), over the loss's contours."""
+    rng = np.random.default_rng(settings["seed"])
+    count, steps, rate = settings["points"], settings["steps"], settings["rate"]
+    x = rng.normal(1.0, 0.6, count)
+    y = 1.0 + 2.0 * x + rng.normal(0, 0.5, count)
+    design = np.stack([np.ones(count), x], axis=1)
+    best = np.linalg.lstsq(design, y, rcond=None)[0]
+    figure, (ax,) = _figure(theme, height=2.6)
+    start = np.array(settings["start"], dtype=float)
+    paths = {}
+    for index, method in enumerate(settings["methods"]):
+        size = {"batch": count, "mini-batch": settings["batch"], "stochastic": 1}[method]
+        theta, path = start.copy(), [start.copy()]
+        for _ in range(steps):
+            rows = rng.choice(count, size, replace=False) if size < count else np.arange(count)
+            residual = design[rows] @ theta - y[rows]
+            theta = theta - rate * 2 * design[rows].T @ residual / size
+            path.append(theta.copy())
+        paths[method] = np.array(path)
+        loss = np.mean((design @ theta - y) ** 2)
+        ax.plot(
+            *paths[method].T,
+            "-o",
+            ms=1.4,
+            lw=0.8,
+            color=theme.palette[index],
+            label=f"{method} (batch of {size}): loss {loss:.2f}",
+        )
+    every = np.concatenate([*paths.values(), best[None, :]])
+    low, high = every.min(axis=0) - 0.4, every.max(axis=0) + 0.4
+    ga, gb = np.meshgrid(np.linspace(low[0], high[0], 200), np.linspace(low[1], high[1], 200))
+    grid = np.stack([ga, gb], axis=-1)
+    surface = np.mean((grid @ design.T - y) ** 2, axis=-1)
+    floor = np.mean((design @ best - y) ** 2)
+    ax.contour(
+        ga,
+        gb,
+        surface,
+        levels=floor + np.geomspace(0.05, surface.max() - floor, 9),
+        colors=theme.muted,
+        linewidths=0.5,
+    )
+    ax.plot(*best, "*", color=theme.ink, ms=6)
+    ax.set(xlabel="intercept", ylabel="slope", title=f"{steps} steps of size {rate:g}")
+    ax.legend(loc="lower right", fontsize=6)
+    return figure
+
+
 _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "pmf": _distribution,
     "pdf": _distribution,
@@ -548,6 +956,15 @@ _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "roc": _roc,
     "activations": _activations,
     "bias-variance": _bias_variance,
+    "impurity": _impurity,
+    "losses": _losses,
+    "penalty-regions": _penalty_regions,
+    "tree-partition": _tree_partition,
+    "knn": _knn,
+    "svm-margin": _svm_margin,
+    "pr-roc": _pr_roc,
+    "distance-concentration": _distance_concentration,
+    "gradient-descent": _gradient_descent,
 }
 
 

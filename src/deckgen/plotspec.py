@@ -149,6 +149,15 @@ def interval(low: float = -MAX_PARAMETER, high: float = MAX_PARAMETER) -> Check:
     return check
 
 
+def point(low: float = -MAX_PARAMETER, high: float = MAX_PARAMETER) -> Check:
+    def check(value: Any) -> Any:
+        if not (isinstance(value, list) and len(value) == 2):
+            raise _Bad(f"must be a point [x, y], not {_show(value)}")
+        return [number(low, high)(coordinate) for coordinate in value]
+
+    return check
+
+
 def flag(value: Any) -> Any:
     if not isinstance(value, bool):
         raise _Bad(f"must be true or false, not {_show(value)}")
@@ -163,6 +172,7 @@ def text(value: Any) -> Any:
 
 SEED = number(0, 2**32 - 1, integer=True)
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu")
+LOSSES = ("zero-one", "hinge", "logistic", "squared-hinge", "exponential")
 DISTRIBUTION_KINDS = ("pmf", "pdf", "cdf")
 # kind -> option -> (check, default); a default of None means the option is optional
 OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
@@ -200,6 +210,53 @@ OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
         "points": (number(5, 1000, integer=True), 30),
         "noise": (number(0, 5, low_open=True), 0.3),
         "repeats": (number(1, 500, integer=True), 100),
+        "seed": (SEED, 0),
+    },
+    "impurity": {"scaled": (flag, False)},
+    "losses": {
+        "losses": (listing(choice(*LOSSES), 5), ["zero-one", "hinge", "logistic"]),
+        "range": (interval(-10, 10), [-2, 3]),
+    },
+    "penalty-regions": {
+        "estimate": (point(-10, 10), [0.6, 1.8]),
+        "budget": (number(0.1, 10), 1.0),
+        "correlation": (number(-0.9, 0.9), 0.5),
+    },
+    "tree-partition": {
+        "depth": (number(1, 6, integer=True), 3),
+        "points": (number(10, 2000, integer=True), 120),
+        "noise": (number(0, 0.5), 0.05),
+        "seed": (SEED, 0),
+    },
+    "knn": {
+        "k": (listing(number(1, 99, integer=True), 4), [1, 15]),
+        "points": (number(10, 400, integer=True), 100),
+        "seed": (SEED, 0),
+    },
+    "svm-margin": {
+        "points": (number(4, 200, integer=True), 30),
+        "separation": (number(0, 20, low_open=True), 4.0),
+        "seed": (SEED, 0),
+    },
+    "pr-roc": {
+        "separation": (number(0, 6), 1.5),
+        "prevalence": (listing(number(0.001, 0.999), 4), [0.5, 0.1, 0.01]),
+    },
+    "distance-concentration": {
+        "dimensions": (listing(number(1, 2000, integer=True), 5), [2, 10, 100, 1000]),
+        "points": (number(10, 500, integer=True), 200),
+        "seed": (SEED, 0),
+    },
+    "gradient-descent": {
+        "methods": (
+            listing(choice("batch", "mini-batch", "stochastic"), 3),
+            ["batch", "stochastic"],
+        ),
+        "steps": (number(1, 500, integer=True), 40),
+        "rate": (number(0, 1, low_open=True), 0.05),
+        "batch": (number(2, 1000, integer=True), 10),
+        "points": (number(10, 1000, integer=True), 100),
+        "start": (point(-10, 10), [-1.0, -1.0]),
         "seed": (SEED, 0),
     },
 }
@@ -457,6 +514,13 @@ def _conflicts(kind: str, settings: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "bias-variance" and settings["degrees"][1] > settings["points"] - 2:
         most = settings["points"] - 2
         found.append(("degrees", f"with {settings['points']} points, plot degree at most {most}"))
+    if kind == "knn" and max(settings["k"]) > settings["points"]:
+        found.append(
+            ("k", f"with {settings['points']} points, plot k at most {settings['points']}")
+        )
+    if kind == "gradient-descent" and settings["batch"] > settings["points"]:
+        most = settings["points"]
+        found.append(("batch", f"with {most} points, plot option 'batch' at most {most}"))
     return found
 
 
