@@ -99,6 +99,30 @@ def test_card_without_id_parses_with_none(tmp_path: Path) -> None:
     assert card.id is None
 
 
+def test_a_card_can_be_left_off_the_cheatsheet(tmp_path: Path) -> None:
+    body = (
+        "\n## Kept {#k}\n\nA: x\n\n"
+        "## Handout only {#h type=cloze cheatsheet=no}\n\nThe {{c1::y}}.\n"
+    )
+    kept, handout_only = parse(tmp_path, body).cards
+    assert kept.cheatsheet and not handout_only.cheatsheet and handout_only.kind == "cloze"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "message"),
+    [
+        ("#a cheatsheet=maybe", "cheatsheet=maybe: write cheatsheet=no"),
+        ("#a cheatsheet=no cheatsheet=yes", "gives 'cheatsheet=' twice"),
+        ("#a print=no", "expected #id, type=... or cheatsheet=no"),
+    ],
+)
+def test_a_wrong_cheatsheet_attribute_is_an_error(tmp_path: Path, attrs: str, message: str) -> None:
+    file = parse(tmp_path, f"\n## Card {{{attrs}}}\n\nA: x\n")
+    assert file.cards == ()
+    [problem] = file.problems
+    assert problem.loc.line == 6 and message in problem.message
+
+
 @pytest.mark.parametrize(
     ("title", "slug"),
     [

@@ -43,6 +43,7 @@ class Entry:
     answer: str
     notes: str = ""
     plots: int = 0
+    sheet: bool = True  # printed on the cheatsheet too, not only in the handout
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,18 @@ def _pages(deck: Deck, paper: str, printed: list[Section], kind: str) -> list[st
     """The HTML of each part of a PDF: the handout in parts of whole sections, the cheatsheet
     (whose columns run on from section to section) whole."""
     if kind == "pdf":
-        return [build_html(deck, paper, printed)]
+        return [build_html(deck, paper, _on_the_sheet(printed))]
     parts = _split(printed, PART_CARDS)
     return [
         build_html(deck, paper, part, handout=True, part=index, parts=len(parts))
         for index, part in enumerate(parts)
     ]
+
+
+def _on_the_sheet(printed: list[Section]) -> list[Section]:
+    """The sections as the cheatsheet prints them: without the cards marked `cheatsheet=no`."""
+    kept = [Section(s.name, [e for e in s.entries if e.sheet]) for s in printed]
+    return [section for section in kept if section.entries]
 
 
 def _split(printed: list[Section], size: int) -> list[list[Section]]:
@@ -377,6 +384,7 @@ def _entry(note: Note, cards_dir: Path, plot_svgs: Mapping[str, bytes]) -> Entry
         answer=side["front"].html + side["back"].html if cloze else side["back"].html,
         notes=side["notes"].html,
         plots=len(note.plots),
+        sheet=card.cheatsheet,
     )
 
 

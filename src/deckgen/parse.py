@@ -47,6 +47,7 @@ class Card:
     deck: str
     tags: tuple[str, ...]
     loc: SourceLoc
+    cheatsheet: bool = True  # `cheatsheet=no`: in Anki and the handout, not the cheatsheet
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _card(
 ) -> Card | None:
     loc = SourceLoc(path, body_line + heading.first)
     title, attrs = _split_attrs(heading.text)
-    card_id, kind, bad = _attributes(attrs)
+    card_id, kind, printed, bad = _attributes(attrs)
     if not attrs and _BROKEN_ATTRS.search(title):
         bad.append("cannot read the attribute block: write it like {#card-id type=cloze}")
     problems.extend(Problem(loc, msg) for msg in bad)
@@ -236,7 +237,7 @@ def _card(
     problems.extend(found)
     if bad or found or not title:
         return None
-    return Card(card_id, title, kind, front, back, notes, meta.deck, meta.tags, loc)
+    return Card(card_id, title, kind, front, back, notes, meta.deck, meta.tags, loc, printed)
 
 
 def _split_attrs(text: str) -> tuple[str, str]:
@@ -246,11 +247,12 @@ def _split_attrs(text: str) -> tuple[str, str]:
     return text[: match.start()].strip(), match.group(1)
 
 
-def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
-    """Return the id, card type and what is wrong with an attribute block."""
-    card_id, kind, bad = None, "basic", []
+def _attributes(attrs: str) -> tuple[str | None, str, bool, list[str]]:
+    """Return the id, card type, whether the cheatsheet prints the card, and what is wrong with
+    an attribute block."""
+    card_id, kind, printed, bad = None, "basic", True, []
     items = attrs.split()
-    for twice in ("#", "type="):
+    for twice in ("#", "type=", "cheatsheet="):
         if sum(item.startswith(twice) for item in items) > 1:
             bad.append(f"the attribute block gives '{twice}' twice: give each once")
     for item in items:
@@ -263,9 +265,15 @@ def _attributes(attrs: str) -> tuple[str | None, str, list[str]]:
             kind = item[len("type=") :]
             if kind not in CARD_TYPES:
                 bad.append(f"unknown card type '{quote(kind)}' (expected {', '.join(CARD_TYPES)})")
+        elif item.startswith("cheatsheet="):
+            value = item[len("cheatsheet=") :]
+            if value not in ("yes", "no"):
+                bad.append(f"cheatsheet={quote(value)}: write cheatsheet=no (or yes, the default)")
+            printed = value != "no"
         else:
-            bad.append(f"unknown card attribute '{quote(item)}' (expected #id or type=...)")
-    return card_id, kind, bad
+            expected = "#id, type=... or cheatsheet=no"
+            bad.append(f"unknown card attribute '{quote(item)}' (expected {expected})")
+    return card_id, kind, printed, bad
 
 
 def _marked_line(tokens: list[Token], mark: re.Pattern[str], start: int, end: int) -> int | None:
