@@ -428,14 +428,12 @@ def _ci_coverage(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
 def _roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
     """ROC curves of scores that are normal in each class, d' standard deviations apart."""
     figure, (ax,) = _figure(theme, 1, height=2.9)
-    z = NormalDist()
     thresholds = np.linspace(-8, 14, 600)
     ax.plot([0, 1], [0, 1], ls="--", lw=0.8, color=theme.muted, label="chance, AUC = 0.50")
     for index, d in enumerate(settings["separation"]):
-        fpr = [1 - z.cdf(t) for t in thresholds]
-        tpr = [1 - z.cdf(t - d) for t in thresholds]
-        auc = z.cdf(d / math.sqrt(2))
-        ax.plot(fpr, tpr, color=theme.palette[index], label=f"d′ = {d:g}, AUC = {auc:.2f}")
+        fpr, tpr = _normal_rates(d, thresholds)
+        label = f"d′ = {d:g}, AUC = {_normal_auc(d):.2f}"
+        ax.plot(fpr, tpr, color=theme.palette[index], label=label)
     ax.set(
         xlabel="false positive rate (1 − specificity)",
         ylabel="true positive rate (recall)",
@@ -445,6 +443,18 @@ def _roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
     )
     ax.legend(loc="lower right")
     return figure
+
+
+def _normal_rates(d: float, thresholds: Any) -> tuple[Any, Any]:
+    """False and true positive rates at each threshold of N(0, 1) negatives, N(d, 1) positives."""
+    z = NormalDist()
+    fpr = np.array([1 - z.cdf(t) for t in thresholds])
+    tpr = np.array([1 - z.cdf(t - d) for t in thresholds])
+    return fpr, tpr
+
+
+def _normal_auc(d: float) -> float:
+    return NormalDist().cdf(d / math.sqrt(2))
 
 
 def _activations(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
@@ -829,10 +839,9 @@ def _pr_roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
     """The ROC curve of normal scores d' SDs apart beside their precision-recall curves at each
     prevalence: the ROC does not move with the prevalence, precision does."""
     figure, (roc, pr) = _figure(theme, 2, height=2.3)
-    z, d = NormalDist(), settings["separation"]
+    d = settings["separation"]
     thresholds = np.linspace(-8, 14, 1200)
-    fpr = np.array([1 - z.cdf(t) for t in thresholds])
-    tpr = np.array([1 - z.cdf(t - d) for t in thresholds])
+    fpr, tpr = _normal_rates(d, thresholds)
     roc.plot([0, 1], [0, 1], ls="--", lw=0.7, color=theme.muted)
     roc.plot(fpr, tpr, color=theme.ink)
     roc.set(
@@ -841,7 +850,7 @@ def _pr_roc(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
         xlim=(0, 1),
         ylim=(0, 1.01),
         aspect="equal",
-        title=f"ROC, AUC = {z.cdf(d / math.sqrt(2)):.2f}",
+        title=f"ROC, AUC = {_normal_auc(d):.2f}",
     )
     recall = tpr[::-1]
     for index, share in enumerate(settings["prevalence"]):
