@@ -303,10 +303,10 @@ def test_formula_that_cannot_be_evaluated_is_an_error_not_a_traceback() -> None:
         plots.render([plot_of("kind: pmf\nlambda: 1000\nrange: [0, 3]", huge)], BUILTIN_LOC.path)
 
 
-
 def test_an_svm_margin_plot_of_overlapping_classes_is_an_error_at_its_block() -> None:
     with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*not linearly separable"):
         plots.render([plot_of("kind: svm-margin\nseparation: 0.5")], BUILTIN_LOC.path)
+
 
 def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
     plot_project: Path, monkeypatch: pytest.MonkeyPatch
