@@ -308,6 +308,11 @@ def test_an_svm_margin_plot_of_overlapping_classes_is_an_error_at_its_block() ->
         plots.render([plot_of("kind: svm-margin\nseparation: 0.5")], BUILTIN_LOC.path)
 
 
+def test_a_diverging_gradient_descent_plot_is_an_error_at_its_block() -> None:
+    with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*diverges at rate 1: lower"):
+        plots.render([plot_of("kind: gradient-descent\nrate: 1\nsteps: 200")], BUILTIN_LOC.path)
+
+
 def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
     plot_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

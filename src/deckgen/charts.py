@@ -704,8 +704,9 @@ def _knn(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
 
 def _knn_votes(points: Any, labels: Any, queries: Any, k: int) -> Any:
     """Majority class among each query's k nearest points (ties to class 1; k odd avoids them)."""
-    distances = ((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=-1)
-    nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    # |q - p|^2 = |q|^2 - 2 q.p + |p|^2; |q|^2 is the same for every p, so it is left out
+    distances = (points**2).sum(axis=1)[None, :] - 2 * queries @ points.T
+    nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
     return (labels[nearest].mean(axis=1) >= 0.5).astype(int)
 
 
@@ -905,6 +906,9 @@ def _distance_concentration(plot: Plot, settings: dict[str, Any], theme: Theme) 
     return figure
 
 
+DIVERGED = 1e6  # |parameter| past which a descent path is taken to diverge
+
+
 def _gradient_descent(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
     """Paths of batch, mini-batch and stochastic gradient descent on a least-squares loss of two
     parameters (intercept and slope), over the loss's contours."""
@@ -924,6 +928,10 @@ def _gradient_descent(plot: Plot, settings: dict[str, Any], theme: Theme) -> Fig
             rows = rng.choice(count, size, replace=False) if size < count else np.arange(count)
             residual = design[rows] @ theta - y[rows]
             theta = theta - rate * 2 * design[rows].T @ residual / size
+            if np.abs(theta).max() > DIVERGED:
+                raise DrawError(
+                    f"{method} gradient descent diverges at rate {rate:g}: lower `rate`"
+                )
             path.append(theta.copy())
         paths[method] = np.array(path)
         loss = np.mean((design @ theta - y) ** 2)
@@ -938,9 +946,9 @@ def _gradient_descent(plot: Plot, settings: dict[str, Any], theme: Theme) -> Fig
     every = np.concatenate([*paths.values(), best[None, :]])
     low, high = every.min(axis=0) - 0.4, every.max(axis=0) + 0.4
     ga, gb = np.meshgrid(np.linspace(low[0], high[0], 200), np.linspace(low[1], high[1], 200))
-    grid = np.stack([ga, gb], axis=-1)
-    surface = np.mean((grid @ design.T - y) ** 2, axis=-1)
+    # the mean squared error is its minimum plus a quadratic form around the least-squares fit
     floor = np.mean((design @ best - y) ** 2)
+    surface = floor + _quadratic(np.stack([ga, gb], axis=-1) - best, design.T @ design / count)
     ax.contour(
         ga,
         gb,
