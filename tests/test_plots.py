@@ -51,6 +51,9 @@ KINDS = [
     ("pr-roc", "kind: pr-roc\nseparation: 1", "ROC, AUC = 0.76"),
     ("distance-concentration", "kind: distance-concentration", "d = 1000: contrast 0.156"),
     ("gradient-descent", "kind: gradient-descent\nsteps: 5", "stochastic (batch of 1)"),
+    ("reliability", "kind: reliability\npoints: 500", "T = 1, calibrated: ECE"),
+    ("pca", "kind: pca\ncorrelation: 0.9", "PC2: "),
+    ("kmeans", "kind: kmeans\ninit: k-means++", "iteration 10 (stable since"),
 ]
 
 
@@ -131,6 +134,10 @@ BAD = [
     ("kind: penalty-regions\nestimate: 1", 1, "must be a point [x, y], not 1"),
     ("kind: losses\nlosses: [hinge, huber]", 1, "must be one of zero-one, hinge"),
     ("kind: gradient-descent\npoints: 20\nbatch: 50", 2, "'batch' at most 20"),
+    ("kind: reliability\ntemperatures: [1, 0]", 1, "'temperatures' must be ≥ 0.1"),
+    ("kind: pca\ncorrelation: 1", 1, "'correlation' must be ≤ 0.99"),
+    ("kind: kmeans\nk: 7", 1, "'k' must be ≤ 6"),
+    ("kind: kmeans\ninit: kmeans++", 1, "must be one of random, k-means++"),
     (
         "kind: clt\nsizes: [1000]\nsamples: 100000",
         2,
@@ -348,3 +355,37 @@ def test_new_drawing_code_that_draws_the_same_pictures_changes_no_note(
     assert "update 0 and leave 3 unchanged" in again.output
     assert (plot_project / "cards/deckgen.lock").read_text() == lock
     assert apkg_notes(plot_project / "build/plot-test-deck.apkg") == notes
+
+
+def _titles(block: str, tmp_path: Path) -> list[str]:
+    plot = plot_of(block)
+    return svg_texts(plots.render([plot], tmp_path)[plot].svg)
+
+
+def test_reliability_diagram_scores_the_calibrated_temperature_best(tmp_path: Path) -> None:
+    texts = _titles("kind: reliability\ntemperatures: [0.5, 1, 2]", tmp_path)
+    errors = {
+        match[2]: float(match[3])
+        for text in texts
+        if (match := re.match(r"T = (\S+), (\w+): ECE ([0-9.]+)", text))
+    }
+    assert set(errors) == {"overconfident", "calibrated", "underconfident"}
+    assert errors["calibrated"] < 0.03 < min(errors["overconfident"], errors["underconfident"])
+
+
+@pytest.mark.parametrize(("correlation", "share"), [(0, 50), (0.8, 90), (0.99, 99)])
+def test_pca_plot_reports_the_first_components_share(
+    tmp_path: Path, correlation: float, share: int
+) -> None:
+    # two unit-variance features of correlation r: the first component holds (1 + r) / 2
+    texts = _titles(f"kind: pca\ncorrelation: {correlation}\npoints: 2000", tmp_path)
+    shown = next(t for t in texts if t.startswith("PC1 explains"))
+    assert abs(int(shown.split()[2].rstrip("%")) - share) <= 2
+
+
+def test_kmeans_plot_shows_lloyds_inertia_never_rising(tmp_path: Path) -> None:
+    texts = _titles("kind: kmeans\nk: 4\nshow: [0, 1, 2, 3]\nseed: 5", tmp_path)
+    inertias = [int(t.split()[1]) for t in texts if t.startswith("inertia ")]
+    assert len(inertias) == 4
+    assert inertias == sorted(inertias, reverse=True)
+    assert inertias[0] > inertias[-1]

@@ -963,6 +963,133 @@ def _gradient_descent(plot: Plot, settings: dict[str, Any], theme: Theme) -> Fig
     return figure
 
 
+def _reliability(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Reliability diagrams of one sample's true probabilities passed through the sigmoid at each
+    temperature T (logit ÷ T): T < 1 is overconfident, T > 1 underconfident, T = 1 calibrated."""
+    rng = np.random.default_rng(settings["seed"])
+    logits = rng.normal(0, 1.5, settings["points"])
+    labels = rng.uniform(0, 1, settings["points"]) < 1 / (1 + np.exp(-logits))
+    edges = np.linspace(0, 1, settings["bins"] + 1)
+    figure, (ax,) = _figure(theme, height=3.0)
+    ax.plot([0, 1], [0, 1], ls="--", lw=0.7, color=theme.muted, label="perfectly calibrated")
+    for index, temperature in enumerate(settings["temperatures"]):
+        scores = 1 / (1 + np.exp(-logits / temperature))
+        bins = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, len(edges) - 2)
+        used = np.bincount(bins, minlength=len(edges) - 1) > 0
+        counts = np.bincount(bins, minlength=len(edges) - 1)[used]
+        predicted = np.bincount(bins, weights=scores, minlength=len(edges) - 1)[used] / counts
+        observed = np.bincount(bins, weights=labels, minlength=len(edges) - 1)[used] / counts
+        error = float(np.sum(counts * np.abs(predicted - observed)) / len(scores))
+        mood = (
+            "calibrated"
+            if temperature == 1
+            else ("overconfident" if temperature < 1 else "underconfident")
+        )
+        ax.plot(
+            predicted,
+            observed,
+            "-o",
+            ms=2.2,
+            lw=1.0,
+            color=theme.palette[index],
+            label=f"T = {temperature:g}, {mood}: ECE {error:.3f}",
+        )
+    ax.set(
+        xlabel="mean predicted probability (per bin)",
+        ylabel="fraction positive",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        aspect="equal",
+        title=f"{settings['bins']} bins, {settings['points']} predictions",
+    )
+    figure.legend(loc="outside lower center", ncols=1, fontsize=6)
+    return figure
+
+
+def _pca(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """A correlated 2-D normal sample with its principal axes, each drawn two SDs long."""
+    rng = np.random.default_rng(settings["seed"])
+    spread, correlation = settings["ratio"], settings["correlation"]
+    covariance = np.array([[1.0, correlation * spread], [correlation * spread, spread * spread]])
+    points = rng.multivariate_normal([0.0, 0.0], covariance, settings["points"], method="cholesky")
+    centre = points.mean(axis=0)
+    variances, axes = np.linalg.eigh(np.cov(points, rowvar=False))
+    order = np.argsort(variances)[::-1]
+    variances, axes = variances[order], axes[:, order]
+    # an eigenvector's sign is arbitrary: point each one to the right (or up), for stable drawings
+    axes = axes * np.where(axes[np.abs(axes).argmax(axis=0), [0, 1]] < 0, -1.0, 1.0)
+    figure, (ax,) = _figure(theme, height=2.6)
+    ax.plot(*points.T, "o", ms=1.8, color=theme.palette[0], markeredgewidth=0, alpha=0.7)
+    shares = variances / variances.sum()
+    for index in range(2):
+        tip = centre + 2 * np.sqrt(variances[index]) * axes[:, index]
+        ax.annotate(
+            "",
+            xy=tuple(tip),
+            xytext=tuple(centre),
+            arrowprops={"arrowstyle": "->", "color": theme.palette[1 + index], "lw": 1.3},
+        )
+        ax.annotate(
+            f"PC{index + 1}: {shares[index]:.0%}",
+            xy=tuple(tip),
+            xytext=(3, 3),
+            textcoords="offset points",
+            color=theme.palette[1 + index],
+            fontsize=6.5,
+        )
+    ax.set(aspect="equal", xlabel="x₁", ylabel="x₂")
+    ax.set_title(f"PC1 explains {shares[0]:.0%} of the variance (arrows: 2 SDs)")
+    return figure
+
+
+def _kmeans(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Lloyd's algorithm on blobs: the assignment and centroids after each listed iteration."""
+    rng = np.random.default_rng(settings["seed"])
+    count, k = settings["points"], settings["k"]
+    centres = rng.uniform(-5, 5, (settings["clusters"], 2))
+    points = centres[np.arange(count) % len(centres)] + rng.normal(0, 1, (count, 2))
+    centroids = _seeds(rng, points, k, settings["init"])
+    shown = sorted(set(settings["show"]))
+    figure, axes = _figure(theme, len(shown), height=2.0)
+    states, done = {}, None
+    for iteration in range(shown[-1] + 1):
+        nearest = ((points[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        if iteration in shown:
+            inertia = float(((points - centroids[nearest]) ** 2).sum())
+            states[iteration] = (centroids.copy(), nearest, inertia)
+        moved = np.array(
+            [
+                points[nearest == j].mean(axis=0) if np.any(nearest == j) else centroids[j]
+                for j in range(k)
+            ]
+        )
+        if done is None and np.allclose(moved, centroids):
+            done = iteration
+        centroids = moved
+    for ax, iteration in zip(axes, shown, strict=True):
+        at, nearest, inertia = states[iteration]
+        for j in range(k):
+            colour = theme.palette[j % len(theme.palette)]
+            ax.plot(*points[nearest == j].T, "o", ms=1.6, color=colour, markeredgewidth=0)
+            ax.plot(*at[j], "X", ms=6, color=colour, markeredgecolor=theme.ink, mew=0.6)
+        stop = f" (stable since {done})" if done is not None and iteration > done else ""
+        ax.set_title(f"iteration {iteration}{stop}\ninertia {inertia:.0f}", fontsize=6.5)
+        ax.set(xticks=[], yticks=[], aspect="equal")
+    return figure
+
+
+def _seeds(rng: np.random.Generator, points: Any, k: int, init: str) -> Any:
+    """k distinct points of the sample: uniformly at random, or by k-means++ (each next one with
+    probability proportional to its squared distance to the nearest chosen)."""
+    if init == "random":
+        return points[rng.choice(len(points), k, replace=False)]
+    chosen = [points[rng.integers(len(points))]]
+    for _ in range(k - 1):
+        squared = ((points[:, None, :] - np.array(chosen)[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+        chosen.append(points[rng.choice(len(points), p=squared / squared.sum())])
+    return np.array(chosen)
+
+
 _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "pmf": _distribution,
     "pdf": _distribution,
@@ -982,6 +1109,9 @@ _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "pr-roc": _pr_roc,
     "distance-concentration": _distance_concentration,
     "gradient-descent": _gradient_descent,
+    "reliability": _reliability,
+    "pca": _pca,
+    "kmeans": _kmeans,
 }
 
 

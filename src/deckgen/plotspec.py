@@ -259,6 +259,26 @@ OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
         "start": (point(-10, 10), [-1.0, -1.0]),
         "seed": (SEED, 0),
     },
+    "reliability": {
+        "temperatures": (listing(number(0.1, 10), 4), [0.5, 1, 2]),
+        "bins": (number(2, 50, integer=True), 10),
+        "points": (number(100, 100_000, integer=True), 5000),
+        "seed": (SEED, 0),
+    },
+    "pca": {
+        "correlation": (number(-0.99, 0.99), 0.8),
+        "ratio": (number(0.1, 10), 1.0),
+        "points": (number(10, 2000, integer=True), 200),
+        "seed": (SEED, 0),
+    },
+    "kmeans": {
+        "k": (number(1, 6, integer=True), 3),
+        "clusters": (number(1, 6, integer=True), 3),
+        "show": (listing(number(0, 50, integer=True), 4), [0, 1, 2, 10]),
+        "init": (choice("random", "k-means++"), "random"),
+        "points": (number(10, 2000, integer=True), 150),
+        "seed": (SEED, 0),
+    },
 }
 COMMON: dict[str, tuple[Check, Any]] = {"caption": (text, None)}
 
