@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, apkg_notes, deckgen, import_apkg
 
@@ -54,6 +55,10 @@ KINDS = [
     ("reliability", "kind: reliability\npoints: 500", "T = 1, calibrated: ECE"),
     ("pca", "kind: pca\ncorrelation: 0.9", "PC2: "),
     ("kmeans", "kind: kmeans\ninit: k-means++", "iteration 10 (stable since"),
+    ("activations", "kind: activations\nfunctions: [gelu, silu]", "GELU x·Φ(x)"),
+    ("lr-schedules", "kind: lr-schedules", "warmup (5%) + cosine"),
+    ("optimizers", "kind: optimizers\nsteps: 10", "Adam (0.9, 0.999): f = "),
+    ("vanishing-gradients", "kind: vanishing-gradients\ndepth: 5", "ReLU max(0, x), He init"),
 ]
 
 
@@ -138,6 +143,10 @@ BAD = [
     ("kind: pca\ncorrelation: 1", 1, "'correlation' must be ≤ 0.99"),
     ("kind: kmeans\nk: 7", 1, "'k' must be ≤ 6"),
     ("kind: kmeans\ninit: kmeans++", 1, "must be one of random, k-means++"),
+    ("kind: lr-schedules\nschedules: [onecycle]", 1, "must be one of constant, step"),
+    ("kind: lr-schedules\nwarmup: 0.8", 1, "'warmup' must be ≤ 0.5"),
+    ("kind: optimizers\nmethods: [lion]", 1, "must be one of sgd, momentum"),
+    ("kind: vanishing-gradients\ndepth: 1000", 1, "'depth' must be ≤ 100"),
     (
         "kind: clt\nsizes: [1000]\nsamples: 100000",
         2,
@@ -320,6 +329,16 @@ def test_a_diverging_gradient_descent_plot_is_an_error_at_its_block() -> None:
         plots.render([plot_of("kind: gradient-descent\nrate: 1\nsteps: 200")], BUILTIN_LOC.path)
 
 
+def test_an_optimizer_plot_past_the_stable_rate_is_an_error_at_its_block() -> None:
+    # plain gradient descent on (x² + κy²)/2 diverges once rate > 2/κ
+    plot = plot_of("kind: optimizers\nmethods: sgd\ncondition: 100\nrate: 0.03\nsteps: 200")
+    with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*SGD diverges .* 2/κ = 0\.02"):
+        plots.render([plot], BUILTIN_LOC.path)
+    assert plots.render(
+        [plot_of("kind: optimizers\nmethods: sgd\ncondition: 100\nrate: 0.019")], BUILTIN_LOC.path
+    )
+
+
 def test_a_plot_that_takes_too_long_to_draw_fails_at_its_block(
     plot_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -389,3 +408,26 @@ def test_kmeans_plot_shows_lloyds_inertia_never_rising(tmp_path: Path) -> None:
     assert len(inertias) == 4
     assert inertias == sorted(inertias, reverse=True)
     assert inertias[0] > inertias[-1]
+
+
+def test_optimizer_plot_shows_momentum_ahead_of_sgd_on_an_ill_conditioned_loss(
+    tmp_path: Path,
+) -> None:
+    texts = _titles("kind: optimizers\nmethods: [sgd, momentum]", tmp_path)
+    loss = {t.split(":")[0]: float(t.split("f = ")[1]) for t in texts if "f = " in t}
+    assert loss["momentum 0.9"] < loss["SGD"] / 3
+
+
+def test_vanishing_gradients_plot_shows_sigmoid_vanish_where_relu_with_he_does_not(
+    tmp_path: Path,
+) -> None:
+    plot = plot_of("kind: vanishing-gradients\nfunctions: [sigmoid, relu]\ndepth: 20")
+    svg = plots.render([plot], tmp_path)[plot].svg.decode()
+    assert "sigmoid σ(x), Xavier init" in svg and "ReLU max(0, x), He init" in svg
+    sizes = {
+        name: charts._backpropagated(np.random.default_rng(0), name, 20, 100, "matched")
+        for name in ("sigmoid", "relu")
+    }
+    # sigmoid' <= 1/4: twenty layers shrink the first layer's gradient by many orders
+    assert sizes["sigmoid"][0] / sizes["sigmoid"][-1] < 1e-6
+    assert 0.1 < sizes["relu"][0] / sizes["relu"][-1] < 10

@@ -489,8 +489,22 @@ def _activation(name: str, slope: float) -> tuple[Callable[[Any], Any], Callable
             lambda x: np.where(x > 0, 1.0, slope),
             f"leaky ReLU, slope {slope:g}",
         ),
+        "gelu": (
+            lambda x: x * _normal_cdf(x),
+            lambda x: _normal_cdf(x) + x * np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi),
+            "GELU x·Φ(x)",
+        ),
+        "silu": (
+            lambda x: x * sigmoid(x),
+            lambda x: sigmoid(x) * (1 + x * (1 - sigmoid(x))),
+            "SiLU x·σ(x)",
+        ),
     }
     return table[name]
+
+
+def _normal_cdf(x: Any) -> Any:
+    return 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
 
 
 def _bias_variance(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
@@ -1090,6 +1104,177 @@ def _seeds(rng: np.random.Generator, points: Any, k: int, init: str) -> Any:
     return np.array(chosen)
 
 
+def _lr_schedules(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Learning rate against the training step for each schedule, peaking at `rate`."""
+    steps, peak, warmup = settings["steps"], settings["rate"], settings["warmup"]
+    t = np.arange(steps + 1) / steps  # share of training done
+    figure, (ax,) = _figure(theme, height=2.3)
+    for index, name in enumerate(settings["schedules"]):
+        rates, label = _schedule(name, t, peak, warmup)
+        ax.plot(np.arange(steps + 1), rates, color=theme.palette[index], label=label)
+    ax.set(xlabel="training step", ylabel="learning rate", xlim=(0, steps), ylim=(0, 1.05 * peak))
+    ax.set_title(f"peak rate {peak:g}, {steps} steps")
+    ax.legend(loc="upper right", fontsize=6)
+    return figure
+
+
+def _schedule(name: str, t: Any, peak: float, warmup: float) -> tuple[Any, str]:
+    """The schedule at the shares t of training done, and its legend label."""
+    if name == "constant":
+        return np.full_like(t, peak), "constant"
+    if name == "step":
+        return peak * 0.1 ** ((t >= 0.5).astype(int) + (t >= 0.75)), "step: ÷10 at 50% and 75%"
+    if name == "exponential":
+        return peak * 0.01**t, "exponential: to 1% at the end"
+    cosine = peak * 0.5 * (1 + np.cos(np.pi * t))
+    if name == "cosine":
+        return cosine, "cosine"
+    # linear warmup over the first `warmup` share, then cosine decay over the rest
+    after = np.clip((t - warmup) / (1 - warmup), 0, 1)
+    ramp = peak * t / warmup if warmup > 0 else np.full_like(t, peak)
+    decay = peak * 0.5 * (1 + np.cos(np.pi * after))
+    return np.where(t < warmup, ramp, decay), f"warmup ({warmup:.0%}) + cosine"
+
+
+def _optimizers(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """Paths of optimizers on the ill-conditioned quadratic f = (x² + κy²)/2 from one start."""
+    kappa, steps = settings["condition"], settings["steps"]
+    scale = np.array([1.0, kappa])  # the gradient of f is (x, κy)
+    figure, (ax,) = _figure(theme, height=2.9)
+    paths = []
+    for index, name in enumerate(settings["methods"]):
+        path = _descend(name, np.array(settings["start"], dtype=float), scale, steps, settings)
+        paths.append(path)
+        loss = 0.5 * float(np.sum(scale * path[-1] ** 2))
+        ax.plot(
+            *path.T,
+            "-o",
+            ms=1.3,
+            lw=0.8,
+            color=theme.palette[index],
+            label=f"{_OPTIMIZER_NAMES[name]}: f = {loss:.2g}",
+        )
+    every = np.concatenate([*paths, np.zeros((1, 2))])
+    low, high = every.min(axis=0), every.max(axis=0)
+    pad = 0.1 * (high - low) + 0.1
+    gx, gy = np.meshgrid(
+        np.linspace(low[0] - pad[0], high[0] + pad[0], 200),
+        np.linspace(low[1] - pad[1], high[1] + pad[1], 200),
+    )
+    surface = 0.5 * (gx**2 + kappa * gy**2)
+    ax.contour(
+        gx,
+        gy,
+        surface,
+        levels=np.geomspace(max(surface.max(), 1e-6) * 1e-3, surface.max(), 8),
+        colors=theme.muted,
+        linewidths=0.5,
+    )
+    ax.plot(0, 0, "*", color=theme.ink, ms=6)
+    ax.set(xlabel="x", ylabel="y")
+    ax.set_title(
+        f"(x² + κy²)/2, κ = {kappa:g}, {steps} steps, "
+        f"rate {settings['rate']:g} (adaptive {settings['adaptive_rate']:g})"
+    )
+    figure.legend(loc="outside lower center", ncols=2, fontsize=6)
+    return figure
+
+
+_OPTIMIZER_NAMES = {
+    "sgd": "SGD",
+    "momentum": "momentum 0.9",
+    "nesterov": "Nesterov 0.9",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp 0.9",
+    "adam": "Adam (0.9, 0.999)",
+}
+
+
+def _descend(name: str, start: Any, scale: Any, steps: int, settings: dict[str, Any]) -> Any:
+    """The iterates of one optimizer on f = Σ scale·θ²/2, with the textbook (PyTorch) updates."""
+    rate, adaptive, eps = settings["rate"], settings["adaptive_rate"], 1e-8
+    theta, velocity, squares = start.copy(), np.zeros(2), np.zeros(2)
+    path = [theta.copy()]
+    for step in range(1, steps + 1):
+        # Nesterov takes the gradient at the point momentum is about to carry theta to
+        ahead = theta - rate * 0.9 * velocity if name == "nesterov" else theta
+        gradient = scale * ahead
+        if name == "sgd":
+            theta = theta - rate * gradient
+        elif name in ("momentum", "nesterov"):
+            velocity = 0.9 * velocity + gradient
+            theta = theta - rate * velocity
+        elif name == "adagrad":
+            squares = squares + gradient**2
+            theta = theta - adaptive * gradient / (np.sqrt(squares) + eps)
+        elif name == "rmsprop":
+            squares = 0.9 * squares + 0.1 * gradient**2
+            theta = theta - adaptive * gradient / (np.sqrt(squares) + eps)
+        else:  # adam, with bias correction
+            velocity = 0.9 * velocity + 0.1 * gradient
+            squares = 0.999 * squares + 0.001 * gradient**2
+            corrected = velocity / (1 - 0.9**step)
+            theta = theta - adaptive * corrected / (np.sqrt(squares / (1 - 0.999**step)) + eps)
+        if np.abs(theta).max() > DIVERGED:
+            raise DrawError(
+                f"{_OPTIMIZER_NAMES[name]} diverges at rate {rate:g}: lower `rate` "
+                f"(plain gradient descent needs rate < 2/κ = {2 / float(scale[1]):.3g})"
+            )
+        path.append(theta.copy())
+    return np.array(path)
+
+
+def _vanishing_gradients(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """The gradient's size at each layer of a deep fully connected network at initialisation,
+    relative to the last layer: backpropagated through a random batch, for each activation."""
+    depth, width = settings["depth"], settings["width"]
+    figure, (ax,) = _figure(theme, height=2.4)
+    for index, name in enumerate(settings["functions"]):
+        rng = np.random.default_rng(settings["seed"])
+        sizes = _backpropagated(rng, name, depth, width, settings["init"])
+        scheme = settings["init"] if settings["init"] != "matched" else _MATCHED[name]
+        ax.semilogy(
+            np.arange(1, depth + 1),
+            sizes / sizes[-1],
+            color=theme.palette[index],
+            label=f"{_activation(name, 0.01)[2]}, {scheme} init",
+        )
+    ax.axhline(1, color=theme.muted, lw=0.5)
+    ax.set(xlabel="layer (1 = nearest the input)", ylabel="gradient size ÷ last layer's")
+    ax.set_title(f"{depth} layers of width {width}, at initialisation")
+    ax.legend(loc="lower right", fontsize=6)
+    return figure
+
+
+_MATCHED = {"sigmoid": "Xavier", "tanh": "Xavier", "relu": "He", "leaky-relu": "He",
+            "gelu": "He", "silu": "He"}  # fmt: skip
+
+
+def _backpropagated(rng: np.random.Generator, name: str, depth: int, width: int, init: str) -> Any:
+    """Root-mean-square gradient of the loss w.r.t. each layer's weights, for a random batch and
+    a random output gradient."""
+    function, derivative, _ = _activation(name, 0.01)
+    scheme = _MATCHED[name] if init == "matched" else init
+    spread = {"Xavier": 1.0, "He": 2.0, "standard": float(width)}[scheme]
+    batch = 64
+    activity = rng.normal(0, 1, (batch, width))
+    inputs, slopes, weights = [], [], []
+    for _ in range(depth):
+        matrix = rng.normal(0, math.sqrt(spread / width), (width, width))
+        before = activity @ matrix
+        inputs.append(activity)
+        slopes.append(derivative(before))
+        weights.append(matrix)
+        activity = function(before)
+    upstream = rng.normal(0, 1, (batch, width))
+    sizes = np.zeros(depth)
+    for layer in reversed(range(depth)):
+        local = upstream * slopes[layer]
+        sizes[layer] = np.sqrt(np.mean((inputs[layer].T @ local) ** 2))
+        upstream = local @ weights[layer].T
+    return sizes
+
+
 _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "pmf": _distribution,
     "pdf": _distribution,
@@ -1112,6 +1297,9 @@ _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "reliability": _reliability,
     "pca": _pca,
     "kmeans": _kmeans,
+    "lr-schedules": _lr_schedules,
+    "optimizers": _optimizers,
+    "vanishing-gradients": _vanishing_gradients,
 }
 
 

@@ -171,7 +171,9 @@ def text(value: Any) -> Any:
 
 
 SEED = number(0, 2**32 - 1, integer=True)
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu", "gelu", "silu")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "warmup-cosine")
 LOSSES = ("zero-one", "hinge", "logistic", "squared-hinge", "exponential")
 DISTRIBUTION_KINDS = ("pmf", "pdf", "cdf")
 # kind -> option -> (check, default); a default of None means the option is optional
@@ -200,7 +202,7 @@ OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     },
     "roc": {"separation": (listing(number(0, 6)), [0.5, 1, 2])},
     "activations": {
-        "functions": (listing(choice(*ACTIVATIONS), 4), list(ACTIVATIONS)),
+        "functions": (listing(choice(*ACTIVATIONS), 6), list(ACTIVATIONS[:4])),
         "slope": (number(0, 0.5, low_open=True), 0.1),
         "range": (interval(-50, 50), [-4, 4]),
         "derivatives": (flag, False),
@@ -277,6 +279,27 @@ OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
         "show": (listing(number(0, 50, integer=True), 4), [0, 1, 2, 10]),
         "init": (choice("random", "k-means++"), "random"),
         "points": (number(10, 2000, integer=True), 150),
+        "seed": (SEED, 0),
+    },
+    "lr-schedules": {
+        "schedules": (listing(choice(*SCHEDULES), 5), ["step", "cosine", "warmup-cosine"]),
+        "steps": (number(10, 100_000, integer=True), 1000),
+        "rate": (number(0, 10, low_open=True), 0.1),
+        "warmup": (number(0, 0.5), 0.05),
+    },
+    "optimizers": {
+        "methods": (listing(choice(*OPTIMIZERS), 6), ["sgd", "momentum", "nesterov", "adam"]),
+        "condition": (number(1, 1000), 20),
+        "steps": (number(1, 1000, integer=True), 50),
+        "rate": (number(0, 2, low_open=True), 0.025),
+        "adaptive_rate": (number(0, 2, low_open=True), 0.3),
+        "start": (point(-10, 10), [-4.0, 1.5]),
+    },
+    "vanishing-gradients": {
+        "functions": (listing(choice(*ACTIVATIONS), 6), ["sigmoid", "tanh", "relu"]),
+        "init": (choice("matched", "Xavier", "He", "standard"), "matched"),
+        "depth": (number(2, 100, integer=True), 30),
+        "width": (number(10, 500, integer=True), 100),
         "seed": (SEED, 0),
     },
 }
