@@ -324,18 +324,18 @@ def test_an_svm_margin_plot_of_overlapping_classes_is_an_error_at_its_block() ->
         plots.render([plot_of("kind: svm-margin\nseparation: 0.5")], BUILTIN_LOC.path)
 
 
-def test_a_diverging_gradient_descent_plot_is_an_error_at_its_block() -> None:
+def test_a_diverging_gradient_descent_plot_is_an_error_at_its_block(tmp_path: Path) -> None:
     with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*diverges at rate 1: lower"):
-        plots.render([plot_of("kind: gradient-descent\nrate: 1\nsteps: 200")], BUILTIN_LOC.path)
+        plots.render([plot_of("kind: gradient-descent\nrate: 1\nsteps: 200")], tmp_path)
 
 
-def test_an_optimizer_plot_past_the_stable_rate_is_an_error_at_its_block() -> None:
+def test_an_optimizer_plot_past_the_stable_rate_is_an_error_at_its_block(tmp_path: Path) -> None:
     # plain gradient descent on (x² + κy²)/2 diverges once rate > 2/κ
     plot = plot_of("kind: optimizers\nmethods: sgd\ncondition: 100\nrate: 0.03\nsteps: 200")
     with pytest.raises(SourceErrors, match=r"cards/plots\.md:20: .*SGD diverges .* 2/κ = 0\.02"):
-        plots.render([plot], BUILTIN_LOC.path)
+        plots.render([plot], tmp_path)
     assert plots.render(
-        [plot_of("kind: optimizers\nmethods: sgd\ncondition: 100\nrate: 0.019")], BUILTIN_LOC.path
+        [plot_of("kind: optimizers\nmethods: sgd\ncondition: 100\nrate: 0.019")], tmp_path
     )
 
 
