@@ -111,6 +111,8 @@ STILL_TRUE: dict[tuple[str, str], str] = {
     ("22-probability-calibration.md", "sign at 59"): "-(1 - p)log(1 + p) ≤ 0: a smaller right side",
     ("12-ab-testing.md", "digit at 4"): "0.036 > 0.03 and 0.039 ≤ 0.04 still",
     ("21-gradient-boosting.md", "digit at 78"): "a gain of 4.5 is above 1 as well as 0",
+    ("22-probability-calibration.md", "sign at 36"): "ln((1 + p)/(1 - q)) ≥ ln((1 - p)/(1 - q)): "
+    "the left side only grows",
     ("17-gradient-descent.md", "sign at 52"): "|θ₀ + θ*|² bounds the gap unless θ₀ is near −θ*, "
     "which the random points sometimes miss (a known miss, not an equality)",
 }
