@@ -105,6 +105,15 @@ CASES = [
         r"which should equal \d+",
     ),
     Case(
+        "identity whose left side opens with a bracket",  # not a condition like (i \ne j)
+        card(
+            r"(x + y)^2 + (x - y)^2 = 2(x^2 + y^2)",
+            "where x, y \\in \\mathbb{R}\nholds: x^2 \\ge 0",
+        ),
+        card(r"(x + y)^2 = 2(x^2 + y^2)", "where x, y \\in \\mathbb{R}\nholds: x^2 \\ge 0"),
+        rf"identity '\(x \+ y\)\^2 = .*' fails: at x={NUM}, y={NUM} the left side gives",
+    ),
+    Case(
         "equivalent definitions",
         card(F1, F1_WHERE + "holds: F_1 = \\frac{2TP}{2TP + FP + FN}"),
         card(F1, F1_WHERE + "holds: F_1 = \\frac{2TP}{2TP + FP}"),

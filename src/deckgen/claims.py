@@ -641,7 +641,7 @@ def _strip_trailing_comma(tokens: list[Tok]) -> list[Tok]:
 
 def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]]) -> bool:
     """`k = 0, 1, \\dots`, `x \\in S`, `(i \\ne j)`, or `0 \\le k \\le n` on plain names."""
-    if tokens[0].text == "(" and tokens[-1].text == ")":
+    if tokens[0].text == "(" and _closes_at_end(tokens):
         return True
     parts = _split_relations(tokens)
     relations = [rel for rel, _ in parts[1:]]
@@ -654,6 +654,16 @@ def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]
         key(part) in defined or key(part) in reader.names.notation for _, part in parts
     )
     return bool(relations) and set(relations) <= {"<", "<=", ">", ">="} and plain
+
+
+def _closes_at_end(tokens: list[Tok]) -> bool:
+    """Whether the bracket opening `tokens` closes at its last token: `(i \\ne j)`, not `(a)^2 = (b)`."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        depth += depth_change(token)
+        if depth == 0:
+            return index == len(tokens) - 1
+    return False
 
 
 def _first_equals(tokens: list[Tok]) -> int:
