@@ -1,5 +1,5 @@
-"""Every machine-learning topic of the interview notes the deck is built from is covered by cards
-in the deck it belongs to (issue 13)."""
+"""Every machine-learning and deep-learning topic of the interview notes the deck is built from is
+covered by cards in the deck it belongs to (issues 13 and 14)."""
 
 from __future__ import annotations
 
@@ -164,5 +164,109 @@ def test_every_topic_beyond_the_notes_has_cards_in_its_own_deck() -> None:
     deck, _ = load(SHIPPED, write_ids=False)
     decks = {note.card.id: note.card.deck for note in deck.notes}
     for topic, (home, ids) in BEYOND_THE_NOTES.items():
+        assert ids, topic
+        assert {decks.get(card) for card in ids} == {home}, topic
+
+
+# the Deep Learning headings of the notes -> the cards that answer what issue 14 asks of each
+DEEP_LEARNING = {
+    "Activation Functions": [
+        "activation-functions", "sigmoid-derivative", "sigmoid-vanishing-gradients",
+        "tanh-vs-sigmoid", "relu-advantages", "dead-relu", "leaky-relu", "gelu-activation",
+        "silu-swish", "default-hidden-activations", "softmax-function", "stable-softmax",
+        "log-softmax",
+    ],
+    "What if all the weights are initialized with the same value?": [
+        "equal-init-symmetry", "zero-init-no-gradient", "xavier-init", "he-init",
+        "init-by-activation",
+    ],
+    "What are the benefits of using a convolutional layer instead of a fully connected layer?": [
+        "conv-local-connectivity", "conv-parameter-sharing", "conv-translation-equivariance",
+        "conv-parameter-count", "conv-vs-dense-parameter-example",
+    ],
+    "How are RNNs trained?": ["rnn-recurrence", "bptt", "bptt-sum-over-steps", "truncated-bptt"],
+    "Why are LSTMs preferred over vanilla RNNs?": [
+        "lstm-why-gated", "lstm-gates", "lstm-cell-gradient", "lstm-constant-error-carousel",
+        "gru-update-equation", "lstm-vs-gru-practice",
+    ],
+    "Valid vs same padding": [
+        "valid-vs-same-padding", "conv-output-size", "conv-stride", "same-padding-amount",
+        "conv-output-size-dilation",
+    ],
+    "Transfer learning": [
+        "feature-extraction-vs-fine-tuning", "transfer-general-to-specific-features",
+        "transfer-size-similarity", "finetune-lower-learning-rate", "discriminative-learning-rates",
+    ],
+    "What are exploding and vanishing gradients, and how do you deal with them?": [
+        "vanishing-exploding-gradients", "sigmoid-chain-gradient-bound", "gradient-size-by-layer",
+        "vanishing-exploding-remedies", "residual-gradient-identity", "gradient-clipping-norm",
+    ],
+    "What are the advantages of batch normalization?": [
+        "batchnorm-training", "batchnorm-inference", "batchnorm-benefits",
+        "batchnorm-small-batches", "layernorm-vs-batchnorm",
+    ],
+    "How do we perform searches of hyperparameters such as learning rate?": [
+        "grid-vs-random-search", "bayesian-optimisation", "successive-halving", "hyperband",
+        "lr-range-test", "log-uniform-sampling",
+    ],
+    "Optimizers and their benefits": [
+        "momentum-effective-step", "nesterov-momentum", "adagrad-update", "rmsprop-update",
+        "adam-update", "adam-bias-correction", "adamw-decoupled-weight-decay", "lr-schedules",
+        "warmup-why",
+    ],
+    "How do you deal with a small dataset?": [
+        "small-data-levers", "label-preserving-augmentation", "small-data-regularisers",
+        "tabular-small-data-baselines", "small-data-cross-validation", "synthetic-data-sources",
+    ],
+    "What are GANs?": [
+        "gan-generator-discriminator", "gan-minimax-objective", "gan-optimal-discriminator",
+        "gan-mode-collapse", "gan-stabilisation-tricks",
+    ],
+    "What is dropout?": [
+        "dropout-train-vs-inference", "inverted-dropout", "dropout-ensemble",
+        "dropout-typical-rates",
+    ],
+    "What is one-shot learning?": [
+        "one-few-zero-shot-definitions", "siamese-network", "prototypical-networks",
+        "metric-learning-few-shot", "frozen-embedding-few-shot-baseline",
+    ],
+}  # fmt: skip
+DEEP_LEARNING_NOTES_TOPICS = 15  # the Deep Learning headings of the notes
+
+# what a 2026 interview asks that the notes predate (issue 14) -> (deck, cards that answer it)
+DEEP_LEARNING_BEYOND_THE_NOTES = {
+    "Attention and the transformer block": (
+        "Deep Learning::Attention and Transformers",
+        [
+            "scaled-dot-product-attention", "attention-scaling-sqrt-dk", "multi-head-attention",
+            "positional-encodings", "transformer-block", "pre-ln-vs-post-ln", "causal-mask",
+            "transformer-architecture-families",
+        ],
+    ),
+    "Embeddings": (
+        "Deep Learning::Embeddings",
+        ["embedding-definition", "embedding-lookup-one-hot", "static-vs-contextual-embeddings"],
+    ),
+    "Fine-tuning large pretrained models": (
+        "Deep Learning::Fine-Tuning Large Models",
+        ["full-vs-peft", "lora", "qlora", "full-finetuning-memory-adam"],
+    ),
+}  # fmt: skip
+
+
+def test_every_deep_learning_topic_of_the_notes_has_cards_in_deep_learning() -> None:
+    assert len(DEEP_LEARNING) == DEEP_LEARNING_NOTES_TOPICS
+    deck, _ = load(SHIPPED, write_ids=False)
+    decks = {note.card.id: note.card.deck for note in deck.notes}
+    for topic, ids in DEEP_LEARNING.items():
+        assert ids, topic
+        homes = {decks.get(card, "missing").split("::")[0] for card in ids}
+        assert homes == {"Deep Learning"}, (topic, [c for c in ids if c not in decks])
+
+
+def test_every_deep_learning_topic_beyond_the_notes_has_cards_in_its_own_deck() -> None:
+    deck, _ = load(SHIPPED, write_ids=False)
+    decks = {note.card.id: note.card.deck for note in deck.notes}
+    for topic, (home, ids) in DEEP_LEARNING_BEYOND_THE_NOTES.items():
         assert ids, topic
         assert {decks.get(card) for card in ids} == {home}, topic

@@ -657,7 +657,7 @@ def _is_condition(reader: _Reader, tokens: list[Tok], statements: list[list[Tok]
 
 
 def _closes_at_end(tokens: list[Tok]) -> bool:
-    """Whether the bracket opening `tokens` closes at its last token: `(i \\ne j)`, not `(a)^2 = (b)`."""
+    """Whether the bracket opening `tokens` closes at its end: `(i \\ne j)`, not `(a)^2 = (b)`."""
     depth = 0
     for index, token in enumerate(tokens):
         depth += depth_change(token)
