@@ -59,6 +59,7 @@ KINDS = [
     ("lr-schedules", "kind: lr-schedules", "warmup (5%) + cosine"),
     ("optimizers", "kind: optimizers\nsteps: 10", "Adam (0.9, 0.999): f = "),
     ("vanishing-gradients", "kind: vanishing-gradients\ndepth: 5", "ReLU max(0, x), He init"),
+    ("batch-statistics", "kind: batch-statistics\nbatches: 100", "middle 90% of 100 batches"),
 ]
 
 
@@ -147,6 +148,8 @@ BAD = [
     ("kind: lr-schedules\nwarmup: 0.8", 1, "'warmup' must be ≤ 0.5"),
     ("kind: optimizers\nmethods: [lion]", 1, "must be one of sgd, momentum"),
     ("kind: vanishing-gradients\ndepth: 1000", 1, "'depth' must be ≤ 100"),
+    ("kind: batch-statistics\nsizes: [1, 4]", 1, "'sizes' must be ≥ 2"),
+    ("kind: batch-statistics\nbatches: 100000", 1, "'batches' must be ≤ 10000"),
     (
         "kind: clt\nsizes: [1000]\nsamples: 100000",
         2,
@@ -431,3 +434,18 @@ def test_vanishing_gradients_plot_shows_sigmoid_vanish_where_relu_with_he_does_n
     # sigmoid' <= 1/4: twenty layers shrink the first layer's gradient by many orders
     assert sizes["sigmoid"][0] / sizes["sigmoid"][-1] < 1e-6
     assert 0.1 < sizes["relu"][0] / sizes["relu"][-1] < 10
+
+
+def test_batch_statistics_plot_shows_small_batches_stray_from_the_population(
+    tmp_path: Path,
+) -> None:
+    plot = plot_of("kind: batch-statistics\nsizes: [2, 4, 16, 128]")
+    svg = plots.render([plot], tmp_path)[plot].svg.decode()
+    assert "batch mean" in svg and "batch SD (biased)" in svg
+    means, sds = charts._batch_moments(np.random.default_rng(0), [2, 4, 16, 128], 2000)
+    spread = np.percentile(means, 95, axis=1) - np.percentile(means, 5, axis=1)
+    # a batch mean's SD is 1/sqrt(n): four times the batch, half the spread
+    assert 1.8 < spread[1] / spread[2] < 2.2
+    # two values' biased SD is |x1 - x2|/2: its median is about 0.48, not 1
+    assert 0.4 < np.median(sds[0]) < 0.55
+    assert 0.97 < np.median(sds[3]) < 1.0

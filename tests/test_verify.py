@@ -388,6 +388,8 @@ CLOSED_RIGHT = [
     r"Seven heads: $\binom{10}{7}/2^{10} = 15/128 \approx 0.117$.",
     r"Twenty tests: $1 - 0.95^{20} \approx 0.64$, and $e^{-1} \approx 0.368 < 1/2$.",
     r"As percentages: $1/6 \approx 16.7\%$ and $1/20 = 5\%$.",
+    r"Ten layers: $0.0256^{10} \approx 1.2 \cdot 10^{-16}$.",
+    r"Twenty: $3^{20} \approx 3.5 \times 10^9$.",
 ]
 CLOSED_WRONG = [
     (r"Two ways: $99/594 = 1/5$.", r"identity '99/594 = 1/5' fails: .* gives 1/6"),
@@ -395,6 +397,9 @@ CLOSED_WRONG = [
     (r"Seven heads: $\binom{10}{7}/2^{10} = 15/128 \approx 0.118$.", r"should round to 59/500"),
     (r"Half: $e^{-1} > 1/2$.", r"bound 'e\^\{-1\} > 1/2' fails"),
     (r"A sixth: $1/6 \approx 16.8\%$.", r"should round to 21/125"),
+    # in scientific notation the mantissa's decimals are the precision: 1.26 is not 1.2
+    (r"Ten layers: $0.0257^{10} \approx 1.2 \cdot 10^{-16}$.", r"÷ 10\^-16 gives 1\.25\d*, .*6/5"),
+    (r"Twenty: $3^{20} \approx 3.5 \times 10^{8}$.", r"÷ 10\^8 gives 3486784401/100000000, .*7/2"),
 ]
 
 
@@ -405,7 +410,7 @@ def test_inline_statements_about_numbers_alone_are_checked_without_a_block(
     result = deckgen("verify")
     assert result.exit_code == 0, result.output
     row = counts(result.output)  # 0.368 < 1/2 is a claim of its own
-    assert (row["inline"], row["notation"], row["claims"], row["failed"]) == (6, 2, 8, 0)
+    assert (row["inline"], row["notation"], row["claims"], row["failed"]) == (8, 2, 10, 0)
 
 
 @pytest.mark.parametrize(("text", "message"), CLOSED_WRONG, ids=[m for _, m in CLOSED_WRONG])

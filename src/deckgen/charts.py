@@ -1275,6 +1275,37 @@ def _backpropagated(rng: np.random.Generator, name: str, depth: int, width: int,
     return sizes
 
 
+def _batch_statistics(plot: Plot, settings: dict[str, Any], theme: Theme) -> Figure:
+    """How far one mini-batch's mean and SD, which batch norm normalises with, stray from the
+    population's (0 and 1) at each batch size: the median and middle 90% of many batches."""
+    sizes = sorted(set(settings["sizes"]))
+    rng = np.random.default_rng(settings["seed"])
+    means, sds = _batch_moments(rng, sizes, settings["batches"])
+    figure, (ax,) = _figure(theme, height=2.3)
+    series = (("batch mean", means, 0.0), ("batch SD (biased)", sds, 1.0))
+    for index, (label, values, truth) in enumerate(series):
+        low, middle, high = np.percentile(values, [5, 50, 95], axis=1)
+        ax.fill_between(sizes, low, high, color=theme.palette[index], alpha=0.25, lw=0)
+        ax.plot(sizes, middle, color=theme.palette[index], marker="o", ms=2.5, label=label)
+        ax.axhline(truth, color=theme.muted, lw=0.5)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(size) for size in sizes])
+    ax.minorticks_off()
+    ax.set(xlabel="batch size", ylabel="one batch's statistic")
+    ax.set_title(f"N(0, 1) values: median and middle 90% of {settings['batches']} batches")
+    ax.legend(loc="center right", bbox_to_anchor=(1, 0.62), fontsize=6)
+    return figure
+
+
+def _batch_moments(rng: np.random.Generator, sizes: list[int], batches: int) -> tuple[Any, Any]:
+    """Each batch's mean and biased SD, for `batches` batches of unit-normal values per size."""
+    means, sds = np.zeros((len(sizes), batches)), np.zeros((len(sizes), batches))
+    for row, size in enumerate(sizes):
+        draws = rng.normal(0, 1, (batches, size))
+        means[row], sds[row] = draws.mean(axis=1), draws.std(axis=1)
+    return means, sds
+
+
 _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "pmf": _distribution,
     "pdf": _distribution,
@@ -1300,6 +1331,7 @@ _DRAWERS: dict[str, Callable[[Plot, dict[str, Any], Theme], Figure]] = {
     "lr-schedules": _lr_schedules,
     "optimizers": _optimizers,
     "vanishing-gradients": _vanishing_gradients,
+    "batch-statistics": _batch_statistics,
 }
 
 

@@ -302,6 +302,12 @@ OPTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
         "width": (number(10, 500, integer=True), 100),
         "seed": (SEED, 0),
     },
+    "batch-statistics": {
+        # one size's batches are drawn at once: at most 1,000 x 10,000 = 10 million numbers
+        "sizes": (listing(number(2, 1000, integer=True), 10), [2, 4, 8, 16, 32, 64, 128]),
+        "batches": (number(100, 10_000, integer=True), 2000),
+        "seed": (SEED, 0),
+    },
 }
 COMMON: dict[str, tuple[Check, Any]] = {"caption": (text, None)}
 

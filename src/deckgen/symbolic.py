@@ -602,10 +602,37 @@ def _holds_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
     digits = None
     if isinstance(claim.value, Num) and claim.value.decimal:
         digits = len(claim.value.decimal.partition(".")[2])
+    scientific = _scientific(claim.value) if claim.relation == "~" else None
+    if scientific:  # 1.2 \\cdot 10^{-16}: the left side over 10^-16 rounds to 1.2
+        mantissa, power = scientific
+        digits = len((mantissa.decimal or "").partition(".")[2])
+        left = env.convert(claim.subject) / sympy.Integer(10) ** power
+        what = f"the left side ÷ 10^{power}"
+        return [_Form(left, "~", env.convert(mantissa), what, digits)]
     if claim.relation == "~" and digits is None:
-        raise CheckError("write the approximate value as a decimal, like \\approx 0.069")
+        raise CheckError(
+            "write the approximate value as a decimal, like \\approx 0.069 or "
+            "\\approx 1.2 \\cdot 10^{-5}"
+        )
     left, right = env.convert(claim.subject), env.convert(claim.value)
     return [_Form(left, claim.relation, right, "the left side", digits)]
+
+
+def _scientific(value: Expr | None) -> tuple[Num, int] | None:
+    """`1.2 \\cdot 10^{-16}` or `3 \\times 10^{9}`: the mantissa and the power of ten."""
+    if not (isinstance(value, Mul) and len(value.factors) == 2):
+        return None
+    mantissa, power = value.factors
+    if not (
+        isinstance(mantissa, Num) and isinstance(power, Pow) and power.base == Num(Fraction(10))
+    ):
+        return None
+    exponent, sign = power.exponent, 1
+    if isinstance(exponent, Neg):
+        exponent, sign = exponent.operand, -1
+    if not (isinstance(exponent, Num) and exponent.value.denominator == 1):
+        return None
+    return mantissa, sign * int(exponent.value)
 
 
 def _distributed_form(env: Env, claim: Claim) -> list[_Form]:
