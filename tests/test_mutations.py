@@ -60,6 +60,30 @@ EQUAL: dict[tuple[str, str], str] = {
     ("23-data-leakage.md", "digit at 15"): "C(100, 101) = 0: the sum to 101 equals the sum to 100",
     ("25-k-means.md", "sign at 6"): "- 0 = + 0",
     ("25-k-means.md", "sign at 16"): "- 0 = + 0",
+    ("08-vanishing-exploding-gradients.md", "fraction at 53"): "σ' is even: ln((1+r)/(1-r)) and "
+    "ln((1-r)/(1+r)) give the same slope",
+    ("09-batch-normalisation.md", "fraction at 0"): "the values sum to 0: m · 0 = (1/m) · 0",
+    (
+        "02-weight-initialisation.md",
+        "sign at 27 of '\\mathbb{E}\\big[(\\max(0, z) + a\\min(0, z))^2\\big] = "
+        "\\frac{1 + a^2}{2}\\operatorname{Var}(z)'",
+    ): "max(0, z) min(0, z) = 0: the cross term vanishes with either sign",
+    # the floor of an output size absorbs a change of one in an odd numerator
+    ("04-padding-and-output-size.md", "sign at 12"): "padding 0: 32 + 0 - 5 = 32 - 0 - 5",
+    ("04-padding-and-output-size.md", "digit at 18"): "⌊31/2⌋ = ⌊30/2⌋ = 15",
+    ("04-padding-and-output-size.md", "digit at 14"): "⌊29/2⌋ = ⌊28/2⌋ = 14",
+    ("04-padding-and-output-size.md", "digit at 19"): "⌊223/2⌋ = ⌊222/2⌋ and ⌊111/2⌋ = ⌊110/2⌋",
+    ("04-padding-and-output-size.md", "digit at 13"): "⌊5/2⌋ = ⌊4/2⌋ = 2",
+    ("04-padding-and-output-size.md", "digit at 8"): "⌈5/2⌉ = ⌈6/2⌉ = 3",
+    ("14-dropout.md", "digit at 11"): "⌊1001 log₁₀ 2⌋ = ⌊1000 log₁₀ 2⌋ = 301",
+    # a one-hot vector's zeros multiply the other rows away: that is the card's point
+    ("17-embeddings.md", "sign at 26"): "0 · (−0.7) either way",
+    ("17-embeddings.md", "sign at 37"): "0 · (±0.7) either way",
+    ("17-embeddings.md", "digit at 10"): "0 · 0.3 = 0 · 0.2 and 0 · (−2) = 0 · (−1)",
+    ("17-embeddings.md", "digit at 40"): "0 · (−0.8) = 0 · (−0.7)",
+    ("17-embeddings.md", "sign at 9"): "0 · (±1) either way",
+    ("17-embeddings.md", "sign at 27"): "0 · 0.9 added or taken away",
+    ("17-embeddings.md", "digit at 39"): "0 · 0.8 = 0 · 0.9",
 }
 # Mutants that remain true statements, though not the same formula: a weaker bound, or a
 # comparison or rounding that the changed number still satisfies.
@@ -111,6 +135,13 @@ STILL_TRUE: dict[tuple[str, str], str] = {
     ("22-probability-calibration.md", "sign at 59"): "-(1 - p)log(1 + p) ≤ 0: a smaller right side",
     ("12-ab-testing.md", "digit at 4"): "0.036 > 0.03 and 0.039 ≤ 0.04 still",
     ("21-gradient-boosting.md", "digit at 78"): "a gain of 4.5 is above 1 as well as 0",
+    ("07-transfer-learning.md", "digit at 4"): "20491/23508032 ≈ 0.08717% also rounds to 0.087%",
+    ("07-transfer-learning.md", "digit at 13"): "20490/23508033 also rounds to 0.087%",
+    ("09-batch-normalisation.md", "digit at 8"): "1/(1 + 11⁻⁵) ≈ 0.999994 also rounds to 0.99999",
+    ("10-hyperparameter-search.md", "sign at 18"): "0.09/0.10001 ≈ 0.8999 also rounds to 0.90",
+    ("10-hyperparameter-search.md", "digit at 26"): "0.09/0.09998 ≈ 0.9002 also rounds to 0.90",
+    ("17-embeddings.md", "digit at 7"): "38597377/124439808 also rounds to 31%",
+    ("17-embeddings.md", "digit at 17"): "38597376/124439809 also rounds to 31%",
     ("22-probability-calibration.md", "sign at 36"): "ln((1 + p)/(1 - q)) ≥ ln((1 - p)/(1 - q)): "
     "the left side only grows",
     ("17-gradient-descent.md", "sign at 52"): "|θ₀ + θ*|² bounds the gap unless θ₀ is near −θ*, "
