@@ -163,7 +163,7 @@ def test_every_machine_learning_topic_of_the_notes_has_cards() -> None:
 def test_every_topic_beyond_the_notes_has_cards_in_its_own_deck() -> None:
     deck, _ = load(SHIPPED, write_ids=False)
     decks = {note.card.id: note.card.deck for note in deck.notes}
-    for topic, (home, ids) in BEYOND_THE_NOTES.items():
+    for topic, (home, ids) in {**BEYOND_THE_NOTES, **DEEP_LEARNING_BEYOND_THE_NOTES}.items():
         assert ids, topic
         assert {decks.get(card) for card in ids} == {home}, topic
 
@@ -262,11 +262,3 @@ def test_every_deep_learning_topic_of_the_notes_has_cards_in_deep_learning() -> 
         assert ids, topic
         homes = {decks.get(card, "missing").split("::")[0] for card in ids}
         assert homes == {"Deep Learning"}, (topic, [c for c in ids if c not in decks])
-
-
-def test_every_deep_learning_topic_beyond_the_notes_has_cards_in_its_own_deck() -> None:
-    deck, _ = load(SHIPPED, write_ids=False)
-    decks = {note.card.id: note.card.deck for note in deck.notes}
-    for topic, (home, ids) in DEEP_LEARNING_BEYOND_THE_NOTES.items():
-        assert ids, topic
-        assert {decks.get(card) for card in ids} == {home}, topic
