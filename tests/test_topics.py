@@ -174,7 +174,7 @@ DEEP_LEARNING = {
         "activation-functions", "sigmoid-derivative", "sigmoid-vanishing-gradients",
         "tanh-vs-sigmoid", "relu-advantages", "dead-relu", "leaky-relu", "gelu-activation",
         "silu-swish", "default-hidden-activations", "softmax-function", "stable-softmax",
-        "log-softmax",
+        "log-softmax", "softmax-cross-entropy-gradient",
     ],
     "What if all the weights are initialized with the same value?": [
         "equal-init-symmetry", "zero-init-no-gradient", "xavier-init", "he-init",
