@@ -273,6 +273,15 @@ def test_hostile_numbers_are_refused(project: Path, formula: str, message: str) 
     assert f"cards/checks.md:{line}: identity: {message}" in result.output
 
 
+def test_a_hostile_power_of_ten_in_an_approximation_is_refused(project: Path) -> None:
+    (line,) = write_cards(project, [r"Huge: $2^{10} \approx 1.0 \cdot 10^{99999}$."])
+    result = deckgen("verify")
+    assert result.exit_code == 1
+    assert (
+        f"cards/checks.md:{line}: approximation: the power 10^99999 is too large" in result.output
+    )
+
+
 SLOW = r"\sum_{k=1}^{10^{7}} \frac{1}{k^3 + 1} = 1"  # ten million exact fractions
 
 

@@ -606,7 +606,10 @@ def _holds_form(env: Env, spec: Spec, claim: Claim) -> list[_Form]:
     if scientific:  # 1.2 \\cdot 10^{-16}: the left side over 10^-16 rounds to 1.2
         mantissa, power = scientific
         digits = len((mantissa.decimal or "").partition(".")[2])
-        left = env.convert(claim.subject) / sympy.Integer(10) ** power
+        # the power converts as any other, under the same bound on exponents
+        left = env.convert(claim.subject) / env.convert(
+            Pow(Num(Fraction(10)), Num(Fraction(power)))
+        )
         what = f"the left side ÷ 10^{power}"
         return [_Form(left, "~", env.convert(mantissa), what, digits)]
     if claim.relation == "~" and digits is None:
